@@ -1,0 +1,42 @@
+import { defaultServerDataDir, startServer } from '../daemon/server/server.js';
+import { createLogger } from '../lib/logger.js';
+import type { ServerFlags } from './commands/server.js';
+import { PM8S_VERSION } from './main.js';
+
+/** Runs `pm8s server` until SIGTERM/SIGINT; a failed start exits 1 with the reason in the log. */
+export async function runServer(flags: ServerFlags): Promise<void> {
+  const logger = createLogger({ level: flags.logLevel });
+  let running;
+  try {
+    running = await startServer({
+      dataDir: flags.dataDir ?? defaultServerDataDir(),
+      listen: flags.listen,
+      datastore: flags.datastore,
+      tlsSans: flags.tlsSan,
+      insecureHttp: flags.insecureHttp === true,
+      logger,
+      version: PM8S_VERSION,
+      compactIntervalMs: flags.compactInterval * 1000,
+      compactRetainRevisions: flags.compactRetain,
+      eventTtlSeconds: flags.eventTtl,
+      expireIntervalMs: flags.expireInterval * 1000,
+    });
+  } catch (error) {
+    logger.error('pm8s server failed to start', { error: (error as Error).message });
+    process.exitCode = 1;
+    return;
+  }
+  const server = running;
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info('shutting down', { signal });
+      server.stop().then(resolve, (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}

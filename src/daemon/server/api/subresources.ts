@@ -1,0 +1,87 @@
+/** The `scale` and `binding` subresources, built on the object verbs. */
+import { badRequest, conflict, notFound } from '../../../api/errors.js';
+import { clone } from '../../../api/meta.js';
+import { applyPatch } from '../../../api/patch/index.js';
+import type { ResourceInfo } from '../../../api/resources.js';
+import { qualifiedName } from '../../../api/resources.js';
+import { labelSelectorFromObject, selectorToString } from '../../../api/selectors.js';
+import type { KubeObject } from '../../../api/types.js';
+import { isRecord } from '../../../api/types.js';
+import type { ObjectApi, WriteOptions } from './object-api.js';
+
+export interface Scale {
+  kind: 'Scale';
+  apiVersion: 'autoscaling/v1';
+  metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; creationTimestamp?: string };
+  spec: { replicas: number };
+  status: { replicas: number; selector?: string };
+}
+
+export function scaleOf(object: KubeObject): Scale {
+  const spec = isRecord(object.spec) ? object.spec : {};
+  const status = isRecord(object.status) ? object.status : {};
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = object.metadata;
+  const scale: Scale = {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 1 },
+    status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0 },
+  };
+  if (isRecord(spec.selector)) scale.status.selector = selectorToString(labelSelectorFromObject(spec.selector));
+  return scale;
+}
+
+/** PUT or PATCH of a Scale: only `spec.replicas` reaches the object (and its resourceVersion, as a precondition). */
+export async function updateScale(
+  api: ObjectApi,
+  info: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+  change: { body: unknown } | { contentType: string; patch: unknown },
+  options: WriteOptions = {},
+): Promise<Scale> {
+  const current = await api.get(info, namespace, name);
+  const scale = 'body' in change ? change.body : applyPatch(change.contentType, scaleOf(current), change.patch, 'Scale');
+  if (!isRecord(scale) || !isRecord(scale.spec)) throw badRequest('the body must be an autoscaling/v1 Scale with spec.replicas');
+  const replicas = scale.spec.replicas;
+  const metadata = isRecord(scale.metadata) ? scale.metadata : {};
+  const expected = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
+  if ('body' in change && expected !== undefined && expected !== current.metadata.resourceVersion) {
+    throw conflict(qualifiedName(info), name);
+  }
+  const updated = await api.patch(
+    info,
+    namespace,
+    name,
+    'application/merge-patch+json',
+    { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { replicas } },
+    options,
+  );
+  return scaleOf(updated);
+}
+
+/** The scheduler's binding: sets `spec.nodeName` once; binding an already bound pod elsewhere is a conflict. */
+export async function bindPod(api: ObjectApi, info: ResourceInfo, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+  if (!isRecord(body) || !isRecord(body.target) || typeof body.target.name !== 'string' || body.target.name === '') {
+    throw badRequest('target.name: Required value: a Binding needs target.name, the node to bind to', [{ field: 'target.name', message: 'Required value' }]);
+  }
+  const nodeName = body.target.name;
+  for (;;) {
+    const pod = await api.get(info, namespace, name);
+    if (pod.metadata.deletionTimestamp) throw conflict(qualifiedName(info), name, 'pod is being deleted, cannot be assigned to a host');
+    const spec = isRecord(pod.spec) ? pod.spec : {};
+    if (typeof spec.nodeName === 'string' && spec.nodeName !== '') {
+      throw conflict(qualifiedName(info), name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+    }
+    const bound = clone(pod);
+    bound.spec = { ...spec, nodeName };
+    try {
+      return await api.update(info, namespace, name, bound, options);
+    } catch (error) {
+      if ((error as { reason?: string }).reason === 'Conflict') continue;
+      if ((error as { reason?: string }).reason === 'NotFound') throw notFound(qualifiedName(info), name, info.resource);
+      throw error;
+    }
+  }
+}

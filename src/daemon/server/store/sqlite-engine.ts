@@ -1,0 +1,362 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Engine, ListResult, StoreEvent, StoredRecord, Watcher, WriteOptions } from './engine.js';
+import { StoreError } from './engine.js';
+import { WatchHub } from './watch-hub.js';
+import { MIGRATIONS } from './sqlite-schema.js';
+
+const enum RowType {
+  Create = 0,
+  Update = 1,
+  Delete = 2,
+}
+
+const TYPE_NAMES = ['create', 'update', 'delete'] as const;
+
+interface LogRow {
+  key: string;
+  revision: number;
+  type: RowType;
+  create_revision: number;
+  value: string;
+  prev_value: string | null;
+}
+
+interface CurrentRow {
+  key: string;
+  revision: number;
+  create_revision: number;
+  value: string;
+}
+
+export interface SqliteEngineOptions {
+  /** Milliseconds a write waits for a lock held by another connection before failing `busy`. */
+  busyTimeoutMs?: number;
+  /** Runs `PRAGMA quick_check` at open and refuses a corrupt file. */
+  checkIntegrity?: boolean;
+  /** Where a watch listener's exception is reported (the listener is dropped); default console.error. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/**
+ * The default engine: one SQLite file in WAL mode with synchronous=FULL, one connection, every
+ * write a `BEGIN IMMEDIATE` transaction. `log` holds every revision; `current` indexes the live ones.
+ */
+export class SqliteEngine implements Engine {
+  readonly name = 'sqlite';
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #hub: WatchHub;
+  readonly #statements: ReturnType<typeof prepare>;
+  #closed = false;
+
+  constructor(path: string, options: SqliteEngineOptions = {}) {
+    this.path = path;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#db = openDatabase(path, options);
+    this.#statements = prepare(this.#db);
+    this.#hub = new WatchHub(options.onListenerError);
+  }
+
+  /** Pragmas as read back from the open connection, for the startup log. */
+  pragmas(): Record<string, unknown> {
+    return {
+      journal_mode: this.#db.pragma('journal_mode', { simple: true }),
+      synchronous: this.#db.pragma('synchronous', { simple: true }),
+      foreign_keys: this.#db.pragma('foreign_keys', { simple: true }),
+      busy_timeout: this.#db.pragma('busy_timeout', { simple: true }),
+    };
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.#run(() => this.#revisionNow());
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.#run(() => this.#compacted());
+  }
+
+  async get(key: string): Promise<StoredRecord | undefined> {
+    return this.#run(() => {
+      const row = this.#statements.get.get(key) as CurrentRow | undefined;
+      return row ? toRecord(row) : undefined;
+    });
+  }
+
+  async list(prefix: string, options: { revision?: number } = {}): Promise<ListResult> {
+    return this.#run(() =>
+      this.#db.transaction(() => {
+        const current = this.#revisionNow();
+        const asked = options.revision;
+        if (asked === undefined || asked === 0 || asked === current) {
+          const rows = this.#statements.list.all(prefix, upperBound(prefix)) as CurrentRow[];
+          return { items: rows.map(toRecord), revision: current };
+        }
+        if (asked > current) throw new StoreError('future-revision', `revision ${asked} is newer than the current revision ${current}`);
+        if (asked < this.#compacted()) throw tooOld(asked, this.#compacted());
+        const rows = this.#statements.listAt.all({ low: prefix, high: upperBound(prefix), revision: asked }) as CurrentRow[];
+        return { items: rows.map(toRecord), revision: asked };
+      })(),
+    );
+  }
+
+  async create(key: string, value: string, options: WriteOptions = {}): Promise<StoredRecord> {
+    return this.#write(() => {
+      const existing = this.#statements.current.get(key) as { revision: number } | undefined;
+      if (existing) throw new StoreError('exists', `key ${key} already exists`);
+      const lastDelete = this.#statements.lastRevisionOfKey.get(key) as { revision: number } | undefined;
+      const revision = this.#append(key, RowType.Create, 0, lastDelete?.revision ?? 0, value);
+      this.#statements.upsertCurrent.run(key, revision, revision, expiry(options));
+      const record = { key, value, revision, createRevision: revision };
+      return { record, event: { type: 'create', key, revision, value } satisfies StoreEvent };
+    });
+  }
+
+  async update(key: string, value: string, expectedRevision: number, options: WriteOptions = {}): Promise<StoredRecord> {
+    return this.#write(() => {
+      const existing = this.#statements.get.get(key) as CurrentRow | undefined;
+      if (!existing) throw new StoreError('not-found', `key ${key} not found`);
+      if (existing.revision !== expectedRevision) {
+        throw new StoreError('conflict', `key ${key} is at revision ${existing.revision}, not ${expectedRevision}`);
+      }
+      const revision = this.#append(key, RowType.Update, existing.create_revision, existing.revision, value);
+      this.#statements.upsertCurrent.run(key, revision, existing.create_revision, expiry(options));
+      const record = { key, value, revision, createRevision: existing.create_revision };
+      const event: StoreEvent = { type: 'update', key, revision, value, prevValue: existing.value };
+      return { record, event };
+    });
+  }
+
+  async delete(key: string, expectedRevision: number): Promise<StoredRecord> {
+    return this.#write(() => {
+      const existing = this.#statements.get.get(key) as CurrentRow | undefined;
+      if (!existing) throw new StoreError('not-found', `key ${key} not found`);
+      if (existing.revision !== expectedRevision) {
+        throw new StoreError('conflict', `key ${key} is at revision ${existing.revision}, not ${expectedRevision}`);
+      }
+      const revision = this.#append(key, RowType.Delete, existing.create_revision, existing.revision, existing.value);
+      this.#statements.deleteCurrent.run(key);
+      const record = { key, value: existing.value, revision, createRevision: existing.create_revision };
+      const event: StoreEvent = { type: 'delete', key, revision, value: existing.value, prevValue: existing.value };
+      return { record, event };
+    });
+  }
+
+  async watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void): Promise<Watcher> {
+    this.#assertOpen();
+    return this.#hub.watch(prefix, afterRevision, async (watched, after) => this.#run(() => this.#history(watched, after)), listener);
+  }
+
+  async compact(revision: number): Promise<void> {
+    const target = this.#run(() => Math.min(revision, this.#revisionNow()));
+    // Small batches keep each write transaction short, so API writes never wait long behind compaction.
+    // Each batch re-reads where compaction stands, so two concurrent compactions never move it backwards.
+    for (;;) {
+      const done = this.#run(() =>
+        this.#db.transaction(() => {
+          const from = this.#compacted();
+          if (from >= target) return true;
+          const to = Math.min(target, from + 1000);
+          this.#statements.compact.run({ low: from, high: to });
+          this.#statements.setMeta.run('compacted_revision', to);
+          return false;
+        }).immediate(),
+      );
+      if (done) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async expire(now = new Date()): Promise<number> {
+    const expired = this.#run(() => this.#statements.expired.all(now.getTime()) as Array<{ key: string; revision: number }>);
+    let count = 0;
+    for (const { key, revision } of expired) {
+      try {
+        await this.delete(key, revision);
+        count++;
+      } catch (error) {
+        // Rewritten or deleted since we looked: the next sweep sees its new expiry.
+        if (!(error instanceof StoreError && (error.code === 'conflict' || error.code === 'not-found'))) throw error;
+      }
+    }
+    return count;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#hub.closeAll();
+    this.#db.close();
+  }
+
+  #history(prefix: string, afterRevision: number): StoreEvent[] {
+    return this.#db.transaction(() => {
+      const compacted = this.#compacted();
+      if (afterRevision < compacted) throw tooOld(afterRevision, compacted);
+      const rows = this.#statements.history.all({ low: prefix, high: upperBound(prefix), after: afterRevision }) as LogRow[];
+      return rows.map((row) => {
+        const event: StoreEvent = { type: TYPE_NAMES[row.type], key: row.key, revision: row.revision, value: row.value };
+        if (row.prev_value !== null) event.prevValue = row.prev_value;
+        return event;
+      });
+    })();
+  }
+
+  #append(key: string, type: RowType, createRevision: number, prevRevision: number, value: string): number {
+    const result = this.#statements.append.run(key, type, createRevision, prevRevision, value);
+    return Number(result.lastInsertRowid);
+  }
+
+  #revisionNow(): number {
+    const row = this.#statements.revision.get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  #compacted(): number {
+    const row = this.#statements.getMeta.get('compacted_revision') as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  #write<T extends StoredRecord>(body: () => { record: T; event: StoreEvent }): Promise<T> {
+    return this.#run(() => {
+      const { record, event } = this.#db.transaction(body).immediate();
+      this.#hub.publish(event);
+      return Promise.resolve(record);
+    });
+  }
+
+  #run<T>(body: () => T): T {
+    this.#assertOpen();
+    try {
+      return body();
+    } catch (error) {
+      throw translate(error, this.path);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError('closed', 'the store is closed');
+  }
+}
+
+function openDatabase(path: string, options: SqliteEngineOptions): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new StoreError('config', `cannot open the database ${path}: ${(error as Error).message}`);
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (options.checkIntegrity !== false && path !== ':memory:') {
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        // quick_check can list hundreds of damaged cells; the first few lines say enough.
+        const detail = String(check).split('\n').slice(0, 3).join('; ');
+        throw new StoreError('corrupt', `database corrupt, restore from backup: ${path} (quick_check: ${detail})`);
+      }
+    }
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Read back: a pragma that did not take would silently weaken durability.
+    const journal = db.pragma('journal_mode', { simple: true });
+    if (path !== ':memory:' && journal !== 'wal') throw new StoreError('config', `PRAGMA journal_mode is ${String(journal)}, pm8s requires wal (${path})`);
+    const synchronous = db.pragma('synchronous', { simple: true });
+    if (synchronous !== 2) throw new StoreError('config', `PRAGMA synchronous is ${String(synchronous)}, pm8s requires 2 (FULL) (${path})`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw translate(error, path);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const version = db.prepare('SELECT MAX(version) AS version FROM schema_version');
+  const known = MIGRATIONS.length;
+  // One transaction per step, reading the version inside it: a second process starting at the same
+  // time waits for the lock and then sees the step done instead of running it twice.
+  for (;;) {
+    const done = db.transaction(() => {
+      const from = (version.get() as { version: number | null }).version ?? 0;
+      if (from > known) throw new StoreError('config', `the database schema is version ${from}, newer than this pm8s knows (${known}); upgrade pm8s`);
+      if (from === known) return true;
+      db.exec(MIGRATIONS[from]!);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(from + 1);
+      return false;
+    }).immediate();
+    if (done) return;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    revision: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
+    getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    current: db.prepare('SELECT revision FROM current WHERE key = ?'),
+    get: db.prepare('SELECT c.key, c.revision, c.create_revision, l.value FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?'),
+    list: db.prepare(
+      'SELECT c.key, c.revision, c.create_revision, l.value FROM current c JOIN log l ON l.revision = c.revision WHERE c.key >= ? AND c.key < ? ORDER BY c.key',
+    ),
+    listAt: db.prepare(
+      `SELECT l.key, l.revision, CASE WHEN l.type = 0 THEN l.revision ELSE l.create_revision END AS create_revision, l.value FROM log l
+       WHERE l.key >= @low AND l.key < @high AND l.type != 2
+         AND l.revision = (SELECT MAX(n.revision) FROM log n WHERE n.key = l.key AND n.revision <= @revision)
+       ORDER BY l.key`,
+    ),
+    history: db.prepare(
+      `SELECT l.key, l.revision, l.type, l.create_revision, l.value, p.value AS prev_value
+       FROM log l LEFT JOIN log p ON p.revision = l.prev_revision AND p.key = l.key AND l.type != 0
+       WHERE l.revision > @after AND l.key >= @low AND l.key < @high ORDER BY l.revision`,
+    ),
+    lastRevisionOfKey: db.prepare('SELECT MAX(revision) AS revision FROM log WHERE key = ? HAVING revision IS NOT NULL'),
+    append: db.prepare('INSERT INTO log (key, type, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?)'),
+    upsertCurrent: db.prepare(
+      `INSERT INTO current (key, revision, create_revision, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, create_revision = excluded.create_revision, expires_at = excluded.expires_at`,
+    ),
+    deleteCurrent: db.prepare('DELETE FROM current WHERE key = ?'),
+    expired: db.prepare('SELECT key, revision FROM current WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000'),
+    // For every key written in (low, high]: drop its rows superseded at `high` (including rows at or
+    // below `low`, which earlier batches had to keep), and its last row too when that is a delete.
+    compact: db.prepare(
+      `DELETE FROM log WHERE revision <= @high
+         AND key IN (SELECT key FROM log WHERE revision > @low AND revision <= @high)
+         AND (type = 2 OR EXISTS (SELECT 1 FROM log n WHERE n.key = log.key AND n.revision > log.revision AND n.revision <= @high))`,
+    ),
+  };
+}
+
+function toRecord(row: CurrentRow): StoredRecord {
+  return { key: row.key, value: row.value, revision: row.revision, createRevision: row.create_revision };
+}
+
+function expiry(options: WriteOptions): number | null {
+  return options.ttlSeconds === undefined ? null : Date.now() + options.ttlSeconds * 1000;
+}
+
+/**
+ * A string above every key starting with `prefix` in SQLite's BINARY (UTF-8 byte) order: U+10FFFF
+ * is the largest code point, so only keys continuing with U+10FFFF itself (a noncharacter) escape.
+ */
+export function upperBound(prefix: string): string {
+  return `${prefix}\u{10FFFF}`;
+}
+
+function tooOld(asked: number, compacted: number): StoreError {
+  return new StoreError('too-old', `revision ${asked} is compacted (oldest available is ${compacted})`);
+}
+
+function translate(error: unknown, path: string): unknown {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: unknown }).code;
+  const message = (error as Error).message;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new StoreError('busy', `the database ${path} is locked by another writer; retry`);
+  if (code === 'SQLITE_CORRUPT') return new StoreError('corrupt', `database corrupt, restore from backup: ${path} (${message})`);
+  if (code === 'SQLITE_NOTADB') return new StoreError('corrupt', `database corrupt, restore from backup: ${path} is not an SQLite database (${message})`);
+  return error;
+}
