@@ -23,6 +23,15 @@ interface LogRow {
   prev_value: string | null;
 }
 
+interface PendingWrite {
+  body: () => { record: StoredRecord; event: StoreEvent };
+  resolve: (record: StoredRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Bounds one group commit, so a burst of writes never holds the event loop for long. */
+const MAX_WRITES_PER_COMMIT = 256;
+
 interface CurrentRow {
   key: string;
   revision: number;
@@ -50,6 +59,8 @@ export class SqliteEngine implements Engine {
   readonly #hub: WatchHub;
   readonly #statements: ReturnType<typeof prepare>;
   #closed = false;
+  readonly #queue: PendingWrite[] = [];
+  #flushScheduled = false;
 
   constructor(path: string, options: SqliteEngineOptions = {}) {
     this.path = path;
@@ -185,6 +196,7 @@ export class SqliteEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    while (this.#queue.length > 0) this.#flush();
     this.#closed = true;
     this.#hub.closeAll();
     this.#db.close();
@@ -218,11 +230,61 @@ export class SqliteEngine implements Engine {
     return row?.value ?? 0;
   }
 
+  /**
+   * Group commit: writes arriving in the same turn of the event loop share one transaction and one
+   * fsync. Each runs in its own savepoint, so one failing write (a conflict) leaves the others; each
+   * promise settles only after COMMIT, and events are published in revision order after it.
+   */
   #write<T extends StoredRecord>(body: () => { record: T; event: StoreEvent }): Promise<T> {
-    return this.#run(() => {
-      const { record, event } = this.#db.transaction(body).immediate();
-      this.#hub.publish(event);
-      return Promise.resolve(record);
+    this.#assertOpen();
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ body, resolve: resolve as (record: StoredRecord) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue.splice(0, MAX_WRITES_PER_COMMIT);
+    if (this.#queue.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    if (batch.length === 0) return;
+    if (this.#closed) {
+      for (const write of batch) write.reject(new StoreError('closed', 'the store is closed'));
+      return;
+    }
+    const outcomes: Array<{ record: StoredRecord; event: StoreEvent } | { error: unknown }> = [];
+    try {
+      this.#db
+        .transaction(() => {
+          for (const write of batch) {
+            try {
+              outcomes.push(this.#db.transaction(write.body)());
+            } catch (error) {
+              outcomes.push({ error: translate(error, this.path) });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // BEGIN or COMMIT failed: nothing in this batch is durable, so every write in it fails.
+      const failure = translate(error, this.path);
+      for (const write of batch) write.reject(failure);
+      return;
+    }
+    batch.forEach((write, index) => {
+      const outcome = outcomes[index]!;
+      if ('error' in outcome) {
+        write.reject(outcome.error);
+        return;
+      }
+      this.#hub.publish(outcome.event);
+      write.resolve(outcome.record);
     });
   }
 
