@@ -181,15 +181,13 @@ export class SqliteEngine implements Engine {
 
   async expire(now = new Date()): Promise<number> {
     const expired = this.#run(() => this.#statements.expired.all(now.getTime()) as Array<{ key: string; revision: number }>);
+    // Issued together so they share one group commit.
+    const results = await Promise.allSettled(expired.map(({ key, revision }) => this.delete(key, revision)));
     let count = 0;
-    for (const { key, revision } of expired) {
-      try {
-        await this.delete(key, revision);
-        count++;
-      } catch (error) {
-        // Rewritten or deleted since we looked: the next sweep sees its new expiry.
-        if (!(error instanceof StoreError && (error.code === 'conflict' || error.code === 'not-found'))) throw error;
-      }
+    for (const result of results) {
+      if (result.status === 'fulfilled') count++;
+      // Rewritten or deleted since we looked: the next sweep sees its new expiry.
+      else if (!(result.reason instanceof StoreError && (result.reason.code === 'conflict' || result.reason.code === 'not-found'))) throw result.reason;
     }
     return count;
   }
