@@ -169,7 +169,7 @@ export function isValidPortNumber(port: number): string[] {
   return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : ['must be between 1 and 65535, inclusive'];
 }
 
-/** The name the brief's callers may look for; same rule as isValidPortNumber. */
+/** The same rule under the name some callers use. */
 export const validatePortNumber = isValidPortNumber;
 
 /** IANA_SVC_NAME: named container and service ports. */

@@ -4,9 +4,22 @@ import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { readProcessStdin, type CliContext } from './context.js';
 import { formatError, isReportable } from './errors.js';
-import { processOutput, type Output } from './output.js';
+import { guardClosedPipe, processOutput, type Output } from './output.js';
 
-export const PM8S_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const PM8S_VERSION = readPackageVersion();
+
+/** The package's version, found from src/cli (tests) or dist/src/cli (the built binary) alike. */
+function readPackageVersion(): string {
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'pm8s' && typeof manifest.version === 'string') return manifest.version;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  throw new Error('pm8s: package.json not found next to the CLI');
+}
 
 export interface MainOptions {
   /** Where output goes (default: process stdout/stderr); tests pass a buffer. */
@@ -35,6 +48,7 @@ function newContext(options: MainOptions = {}): CliContext {
 /** Runs the CLI and returns the exit code; failures the CLI can explain are printed as kubectl would. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const context = newContext(options);
+  if (context.output === processOutput) guardClosedPipe();
   const program = buildProgram(context);
   try {
     await program.parseAsync(argv);

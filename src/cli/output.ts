@@ -9,6 +9,18 @@ export const processOutput: Output = {
   err: (text) => void process.stderr.write(text),
 };
 
+let pipeGuarded = false;
+
+/** `pm8s get pods | head` closes our stdout early: end quietly, as other CLIs do, instead of crashing on EPIPE. */
+export function guardClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 /** Collects everything written; tests read `stdout` and `stderr`. */
 export class BufferOutput implements Output {
   stdout = '';

@@ -92,7 +92,7 @@ t.test('labels, annotations, owners, finalizers', async (t) => {
     'metadata.ownerReferences.uid: Invalid value: "": must not be empty',
     'metadata.finalizers: Invalid value: "plain": name is neither a standard finalizer name nor is it fully qualified',
   ]);
-  t.same(messages(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', labels: 'x' } }), [
+  t.same(messages(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', labels: 'x' as unknown as Record<string, string> } }), [
     'metadata.labels: Invalid value: "x": must be of type object',
   ]);
   t.same(messages(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: 'x' } as unknown as KubeObject), ['metadata: Invalid value: "x": must be of type object']);

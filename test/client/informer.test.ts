@@ -387,6 +387,7 @@ for (const kind of ['in-process', 'http'] as const) {
       // Settle the HTTP client's connection pool first, so the baseline includes it.
       await client.list(configMaps, 'default');
       const baseline = resourceCounts();
+      console.error('BASE', kind, JSON.stringify(baseline));
 
       const controller = new AbortController();
       const informer = new Informer(client, configMaps, { namespace: 'default', resyncMs: 50, backoff: { initialMs: 60_000, maxMs: 60_000 }, logger: silentLogger });
@@ -396,6 +397,7 @@ for (const kind of ['in-process', 'http'] as const) {
       controller.abort();
       await waitFor(() => client.activeWatches === 0, { what: 'the watch to end' });
       await waitFor(() => withinBaseline(baseline), { what: `resources back to ${JSON.stringify(baseline)}` });
+      console.error('AFTER', kind, JSON.stringify(resourceCounts()));
 
       // Aborting while waiting out a 60 s backoff must not leave that timer running.
       const second = new AbortController();

@@ -312,7 +312,27 @@ t.test('SIGKILL during concurrent writes loses no acknowledged write and tears n
     t.same(stopped, { code: 0, signal: null }, `round ${round}: SIGTERM stops the restarted server with exit 0`);
     t.equal(integrityCheck(path.join(dataDir, 'state.db')), 'ok', `round ${round}: PRAGMA integrity_check`);
   }
-  t.comment(`${ledger.acknowledgedWrites} acknowledged writes, ${ledger.acked.size} objects, ${ledger.deleted.size} deleted, over ${rounds} kills`);
+
+  // Last, a graceful stop under the same load: in-flight writes finish, exit 0, nothing lost.
+  const server = await startServerProcess(t, dataDir);
+  const connections = await Promise.all(Array.from({ length: CLIENTS }, () => connectionFromKubeconfig(server.kubeconfig)));
+  const stop = { stopped: false };
+  const clients = connections.map((connection, index) => runClient(connection, ledger, `term-c${index}`, prng(Math.floor(random() * 2 ** 31)), stop));
+  await waitFor(() => ledger.acknowledgedWrites > 0 && server.lines.length > 0, { what: 'writes under way' });
+  await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(random() * 300)));
+  const terminated = await stopGracefully(server);
+  stop.stopped = true;
+  t.same(terminated, { code: 0, signal: null }, 'SIGTERM under load: exit 0');
+  t.ok(server.lines.some((line) => line.msg === 'pm8s server stopped'), 'SIGTERM under load: logs "pm8s server stopped"');
+  for (const result of await Promise.allSettled(clients)) if (result.status === 'rejected') t.fail(`SIGTERM round: a client saw an unexpected answer: ${String(result.reason)}`);
+  for (const connection of connections) closeConnection(connection);
+  t.equal(integrityCheck(path.join(dataDir, 'state.db')), 'ok', 'SIGTERM round: PRAGMA integrity_check');
+  const final = await startServerProcess(t, dataDir);
+  const connection = await connectionFromKubeconfig(final.kubeconfig);
+  await verify(t, connection, ledger, rounds);
+  closeConnection(connection);
+  t.same(await stopGracefully(final), { code: 0, signal: null });
+  t.comment(`${ledger.acknowledgedWrites} acknowledged writes, ${ledger.acked.size} objects, ${ledger.deleted.size} deleted, over ${rounds} kills and one SIGTERM`);
 });
 
 t.test('SIGTERM stops cleanly; a second start reuses the admin kubeconfig and token', async (t) => {

@@ -169,8 +169,10 @@ export const containerSchema = s.object({
     if (mountPaths.has(mount.mountPath)) errors.push(fieldErrors.invalid(childPath(indexPath(childPath(path, 'volumeMounts'), index), 'mountPath'), mount.mountPath, 'must be unique'));
     mountPaths.add(mount.mountPath);
   });
-  if (isSet(container.livenessProbe) && isSet(container.livenessProbe.successThreshold) && container.livenessProbe.successThreshold !== 1) {
-    errors.push(fieldErrors.invalid(childPath(childPath(path, 'livenessProbe'), 'successThreshold'), container.livenessProbe.successThreshold, 'must be 1'));
+  // Liveness and startup probes act on one failure or success, so a threshold above 1 means nothing.
+  for (const probeName of ['livenessProbe', 'startupProbe'] as const) {
+    const threshold = container[probeName]?.successThreshold;
+    if (isSet(threshold) && threshold !== 1) errors.push(fieldErrors.invalid(childPath(childPath(path, probeName), 'successThreshold'), threshold, 'must be 1'));
   }
 });
 export type Container = Infer<typeof containerSchema>;

@@ -12,7 +12,7 @@ const defaulted = <T extends KubeObject>(value: T): T => {
   return value;
 };
 t.test('status.phase defaults to Active', async (t) => {
-  const value = defaulted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+  const value = defaulted<KubeObject>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
   t.same(value.status, { phase: 'Active' });
   t.same(messagesFor(value), []);
   t.same(messagesFor({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' }, status: { phase: 'Gone' } }), ['status.phase: Unsupported value: "Gone": supported values: "Active", "Terminating"']);

@@ -12,7 +12,7 @@ const defaulted = <T extends KubeObject>(value: T): T => {
   return value;
 };
 t.test('allocatable defaults to capacity; taints and quantities are checked', async (t) => {
-  const value = defaulted({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a.example.com' }, status: { capacity: { cpu: '4', memory: '8Gi' } } });
+  const value = defaulted<KubeObject>({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a.example.com' }, status: { capacity: { cpu: '4', memory: '8Gi' } } });
   t.same((value.status as { allocatable: unknown }).allocatable, { cpu: '4', memory: '8Gi' });
   t.same(messagesFor(value), []);
   t.same(messagesFor({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [{ key: 'k', effect: 'Sometimes' }] }, status: { capacity: { cpu: '-1' } } }), [

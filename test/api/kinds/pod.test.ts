@@ -114,3 +114,11 @@ t.test('pod updates may only change images, deadlines and add tolerations', asyn
   moved.spec.nodeName = 'node-b';
   t.match(messagesFor(moved, bound), [/^spec: Forbidden: pod updates/]);
 });
+
+t.test('liveness and startup probes need successThreshold 1', async (t) => {
+  const probe = { exec: { command: ['true'] }, successThreshold: 2 };
+  t.same(messagesFor(pod({ containers: [container({ livenessProbe: probe, startupProbe: probe, readinessProbe: probe })] })), [
+    'spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1',
+    'spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1',
+  ]);
+});

@@ -37,11 +37,18 @@ export function parseDeleteOptions(body: unknown, query: URLSearchParams): Delet
     }
     options.gracePeriodSeconds = seconds;
   }
-  if (isRecord(source.preconditions)) {
+  if (source.preconditions !== undefined && source.preconditions !== null) {
+    if (!isRecord(source.preconditions)) throw badRequest('preconditions: Invalid value: must be an object', [{ field: 'preconditions', message: 'must be an object' }]);
     const { uid, resourceVersion } = source.preconditions;
     options.preconditions = {};
-    if (typeof uid === 'string') options.preconditions.uid = uid;
-    if (typeof resourceVersion === 'string') options.preconditions.resourceVersion = resourceVersion;
+    // A precondition of the wrong type must refuse the delete, never be dropped (that would delete unconditionally).
+    for (const [field, value] of [['uid', uid], ['resourceVersion', resourceVersion]] as const) {
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'string') {
+        throw badRequest(`preconditions.${field}: Invalid value: ${JSON.stringify(value)}: must be a string`, [{ field: `preconditions.${field}`, message: 'must be a string' }]);
+      }
+      options.preconditions[field] = value;
+    }
   }
   const dryRun = source.dryRun ?? query.getAll('dryRun');
   if (Array.isArray(dryRun) && dryRun.length > 0) options.dryRun = true;

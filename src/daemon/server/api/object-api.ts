@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, internalError, invalid, notFound, unavailable } from '../../../api/errors.js';
 import { clone, randomSuffix } from '../../../api/meta.js';
 import { applyPatch } from '../../../api/patch/index.js';
+import { jsonEqual } from '../../../api/patch/json-value.js';
 import type { ResourceInfo } from '../../../api/resources.js';
 import { apiVersionOf, qualifiedName, RESOURCES } from '../../../api/resources.js';
 import type { KubeList, KubeObject } from '../../../api/types.js';
@@ -15,7 +16,7 @@ import type { Engine, StoredRecord } from '../store/engine.js';
 import { StoreError } from '../store/engine.js';
 import type { DeleteOptions } from './delete-options.js';
 import type { ListOptions } from './list-options.js';
-import { decodeContinue, encodeContinue, matcherFor } from './list-options.js';
+import { continueTooOld, decodeContinue, encodeContinue, matcherFor } from './list-options.js';
 import { storageKey, storagePrefix } from './storage-key.js';
 import { specOf, strategyFor } from './strategies.js';
 
@@ -66,7 +67,14 @@ export class ObjectApi {
     const prefix = storagePrefix(info, namespace);
     const start = options.continue ? decodeContinue(options.continue) : undefined;
     const asked = start?.revision ?? parseRevision(options.resourceVersion, options.resourceVersionMatch);
-    const result = await this.#store(() => this.engine.list(prefix, asked === undefined ? {} : { revision: asked }), 'list');
+    let result;
+    try {
+      result = await this.#store(() => this.engine.list(prefix, asked === undefined ? {} : { revision: asked }), 'list');
+    } catch (error) {
+      // Kubernetes words a compacted continue token differently from a compacted resourceVersion.
+      if (start && error instanceof ApiError && error.code === 410) throw continueTooOld();
+      throw error;
+    }
     const items: KubeObject[] = [];
     let truncated = false;
     for (const record of result.items) {
@@ -133,6 +141,9 @@ export class ObjectApi {
       throw badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${name})`);
     }
     const expected = incoming.metadata.resourceVersion;
+    if (expected !== undefined && typeof expected !== 'string') {
+      throw badRequest(`metadata.resourceVersion: Invalid value: ${JSON.stringify(expected)}: must be a string`, [{ field: 'metadata.resourceVersion', message: 'must be a string' }]);
+    }
     return this.#guaranteedUpdate(info, namespace, name, expected, options, () => clone(incoming));
   }
 
@@ -256,7 +267,8 @@ export class ObjectApi {
         throw conflict(qualifiedName(info), name);
       }
       const next = this.#merge(info, current, produce(current), options.subresource);
-      const unchanged = encode(next) === encode(current);
+      // The same object with its keys in another order is no change: no write, no new resourceVersion.
+      const unchanged = sameJson(next, current);
       if (unchanged || options.dryRun) return unchanged ? current : next;
       // The last finalizer removed from an object being deleted: the delete completes now.
       const finished = next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0;
@@ -294,7 +306,7 @@ export class ObjectApi {
     if (current.metadata.deletionGracePeriodSeconds === undefined) delete metadata.deletionGracePeriodSeconds;
     else metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
     metadata.resourceVersion = current.metadata.resourceVersion;
-    if (subresource !== 'status' && JSON.stringify(specOf(next)) !== JSON.stringify(specOf(current))) {
+    if (subresource !== 'status' && !sameJson(specOf(next), specOf(current))) {
       metadata.generation = (current.metadata.generation ?? 1) + 1;
     }
     const errors = subresource === 'status' ? validateStatus(info, next) : validateObject(info, next, current);
@@ -378,6 +390,13 @@ export function decode(record: StoredRecord): KubeObject {
 export function encode(object: KubeObject): string {
   const { resourceVersion: _resourceVersion, ...metadata } = object.metadata;
   return JSON.stringify({ ...object, metadata });
+}
+
+/** Equal as stored JSON (undefined members dropped), whatever the key order. */
+function sameJson(left: unknown, right: unknown): boolean {
+  const leftText = JSON.stringify(left);
+  const rightText = JSON.stringify(right);
+  return leftText === rightText || jsonEqual(JSON.parse(leftText), JSON.parse(rightText));
 }
 
 function withRevision(object: KubeObject, revision: number): KubeObject {

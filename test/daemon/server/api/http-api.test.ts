@@ -23,7 +23,20 @@ t.test('400 BadRequest: bad JSON, invalid UTF-8, wrong apiVersion or kind for th
   assertStatus(t, await server.request('GET', `${CM}?labelSelector=${encodeURIComponent('a in (b')}`), 400, 'BadRequest', 'unparsable label selector');
   assertStatus(t, await server.request('GET', `${CM}?limit=-1`), 400, 'BadRequest', 'negative limit');
   assertStatus(t, await server.request('GET', `${CM}?limit=1&continue=garbage`), 400, 'BadRequest', 'forged continue token');
-  t.equal(await server.running.engine.currentRevision(), before, 'nothing was written');
+  const target = await server.request('POST', CM, { body: configMap('target') });
+  t.equal(target.status, 201);
+  const afterCreate = await server.running.engine.currentRevision();
+  const numericVersion = { ...configMap('target', { changed: 'yes' }), metadata: { name: 'target', resourceVersion: Number((target.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion) } };
+  assertStatus(t, await server.request('PUT', `${CM}/target`, { body: numericVersion }), 400, 'BadRequest', 'a resourceVersion that is a number, not a string');
+  const precondition = { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: 1 } };
+  const typed = assertStatus(t, await server.request('DELETE', `${CM}/target`, { body: precondition }), 400, 'BadRequest', 'a delete precondition of the wrong type');
+  t.match(typed.details, { causes: [{ field: 'preconditions.resourceVersion' }] });
+  assertStatus(t, await server.request('DELETE', `${CM}/target`, { body: { preconditions: 'x' } }), 400, 'BadRequest', 'preconditions not an object');
+  assertStatus(t, await server.request('DELETE', `${CM}/target`, { body: { propagationPolicy: 'Sometimes' } }), 400, 'BadRequest', 'unknown propagationPolicy');
+  assertStatus(t, await server.request('DELETE', `${CM}/target`, { body: '{"gracePeriodSeconds":' }), 400, 'BadRequest', 'a DeleteOptions body that is not JSON');
+  t.equal((await server.request('GET', `${CM}/target`)).status, 200, 'none of the bad deletes deleted');
+  t.equal(await server.running.engine.currentRevision(), afterCreate, 'and nothing else was written');
+  t.equal(afterCreate, before + 1, 'only the one valid create was written');
 });
 
 t.test('401 Unauthorized: the same Status for every kind of bad credential', async (t) => {
@@ -154,7 +167,8 @@ t.test('410 Gone: watch and list from a compacted resourceVersion', async (t) =>
 
   const list = assertStatus(t, await server.request('GET', `${CM}?resourceVersion=${oldRevision}&resourceVersionMatch=Exact`), 410, 'Expired', 'exact list at a compacted revision');
   t.match(list.message, /too old resource version/);
-  assertStatus(t, await server.request('GET', `${CM}?limit=1&continue=${continueToken}`), 410, 'Expired', 'continue token from before compaction');
+  const expired = assertStatus(t, await server.request('GET', `${CM}?limit=1&continue=${continueToken}`), 410, 'Expired', 'continue token from before compaction');
+  t.match(expired.message, /^The provided continue parameter is too old/, 'worded as Kubernetes words it');
 
   const fresh = await openWatch(server.connection, `${CM}?watch=true&resourceVersion=${current}`);
   t.equal(fresh.status, 200);

@@ -42,6 +42,13 @@ function pod(name: string, labels: Record<string, string> = {}): Record<string, 
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'main', command: ['sleep', '60'] }] } };
 }
 
+/** The same JSON value with every object's keys in reverse order. */
+function reverseKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reverseKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).reverse().map(([key, item]) => [key, reverseKeys(item)])) as T;
+}
+
 const names = (objects: KubeObject[]): string[] => objects.map((object) => object.metadata.name!).sort();
 
 t.test('generation moves on spec changes only', async (t) => {
@@ -121,11 +128,26 @@ t.test('an identical update or patch writes nothing', async (t) => {
   withoutDefaults.metadata.resourceVersion = created.metadata.resourceVersion;
   const reapplied = await api.update(DEPLOYMENTS, 'default', 'same', withoutDefaults);
   t.equal(reapplied.metadata.resourceVersion, created.metadata.resourceVersion, 'the original manifest again (defaults re-applied) is no change');
+  const reordered = reverseKeys(structuredClone(created));
+  t.not(JSON.stringify(reordered), JSON.stringify(created), 'same content, other key order');
+  const sameInOtherOrder = await api.update(DEPLOYMENTS, 'default', 'same', reordered);
+  t.equal(sameInOtherOrder.metadata.resourceVersion, created.metadata.resourceVersion, 'key order is not a change');
+  t.equal(sameInOtherOrder.metadata.generation, 1);
+  const relabelled = reverseKeys(structuredClone(created));
+  relabelled.metadata.labels = { touched: 'yes' };
+  const afterLabel = await api.update(DEPLOYMENTS, 'default', 'same', relabelled);
+  t.equal(afterLabel.metadata.generation, 1, 'a label change with the spec in another key order does not bump generation');
+  const restored = structuredClone(afterLabel);
+  delete restored.metadata.labels;
+  const back = await api.update(DEPLOYMENTS, 'default', 'same', restored);
+  t.equal(back.metadata.generation, 1);
+  const revisionAfterLabels = await engine.currentRevision();
+  t.equal(revisionAfterLabels, revision + 2, 'exactly the two label changes were written');
   const patched = await api.patch(DEPLOYMENTS, 'default', 'same', 'application/merge-patch+json', { spec: { replicas: 1 } });
-  t.equal(patched.metadata.resourceVersion, created.metadata.resourceVersion, 'a no-op patch');
-  const statusNoop = await api.update(DEPLOYMENTS, 'default', 'same', structuredClone(created), { subresource: 'status' });
-  t.equal(statusNoop.metadata.resourceVersion, created.metadata.resourceVersion, 'a no-op status write');
-  t.equal(await engine.currentRevision(), revision, 'the store revision did not move');
+  t.equal(patched.metadata.resourceVersion, back.metadata.resourceVersion, 'a no-op patch');
+  const statusNoop = await api.update(DEPLOYMENTS, 'default', 'same', structuredClone(back), { subresource: 'status' });
+  t.equal(statusNoop.metadata.resourceVersion, back.metadata.resourceVersion, 'a no-op status write');
+  t.equal(await engine.currentRevision(), revisionAfterLabels, 'the store revision did not move');
 });
 
 t.test('stale resourceVersion: 409 and nothing changes', async (t) => {
@@ -211,6 +233,12 @@ t.test('namespaces: system ones exist and are protected; cluster-scoped vs names
   const everywhere = (await api.list(CONFIGMAPS, undefined)).items.map((item) => `${item.metadata.namespace}/${item.metadata.name}`).sort();
   t.same(everywhere, ['default/shared', 'team/shared']);
   await apiError(t, api.create(CONFIGMAPS, 'team', { ...configMap('cross'), metadata: { name: 'cross', namespace: 'default' } }), 400, 'BadRequest', 'body namespace differs');
+
+  await api.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'closing', finalizers: ['example.com/hold'] } });
+  const closing = await api.delete(NAMESPACES, undefined, 'closing');
+  t.ok(closing.metadata.deletionTimestamp, 'a namespace with a finalizer is only marked');
+  const terminating = await apiError(t, api.create(CONFIGMAPS, 'closing', configMap('late')), 403, 'Forbidden', 'create in a terminating namespace');
+  t.match(terminating?.message, /being terminated/);
 
   await api.delete(NAMESPACES, undefined, 'team');
   await apiError(t, api.get(NAMESPACES, undefined, 'team'), 404, 'NotFound', 'the namespace is deleted');

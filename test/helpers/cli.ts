@@ -10,7 +10,6 @@ import { startServer, type RunningServer } from '../../src/daemon/server/server.
 import { silentLogger } from '../../src/lib/logger.js';
 
 export interface Tap {
-  testdir(fixture?: Record<string, unknown>): string;
   teardown(fn: () => unknown): void;
 }
 
@@ -23,9 +22,11 @@ export interface RunResult {
 /** A server on a free port with its own data dir (not t.testdir(), which the test keeps for its files). */
 export async function startTestServer(t: Tap): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pm8s-cli-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test' });
-  t.teardown(() => server.stop());
+  t.teardown(async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
   return server;
 }
 
