@@ -2,19 +2,12 @@
 import { ApiError } from '../api/errors.js';
 import { ConnectionError } from '../client/http-errors.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
+import { CodedError } from '../lib/coded-error.js';
 
 export type CliErrorCode = 'Usage' | 'UnknownResource' | 'ManifestInvalid' | 'WatchFailed' | 'Timeout';
 
 /** A problem with what the user asked for; printed as `error: <message>`. */
-export class CliError extends Error {
-  readonly code: CliErrorCode;
-
-  constructor(code: CliErrorCode, message: string) {
-    super(message);
-    this.name = 'CliError';
-    this.code = code;
-  }
-}
+export class CliError extends CodedError<CliErrorCode> {}
 
 export const unknownResource = (typed: string): CliError => new CliError('UnknownResource', `the server doesn't have a resource type "${typed}"`);
 

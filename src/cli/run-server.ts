@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defaultServerDataDir, startServer } from '../daemon/server/server.js';
 import { createLogger } from '../lib/logger.js';
 import type { ServerFlags } from './commands/server.js';
@@ -9,7 +10,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let running;
   try {
     running = await startServer({
-      dataDir: flags.dataDir ?? defaultServerDataDir(),
+      dataDir: path.resolve(flags.dataDir ?? defaultServerDataDir()),
       listen: flags.listen,
       datastore: flags.datastore,
       tlsSans: flags.tlsSan,

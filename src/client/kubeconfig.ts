@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../lib/write-file-atomic.js';
+import { CodedError } from '../lib/coded-error.js';
 
 export interface KubeconfigCluster {
   server: string;
@@ -49,15 +50,7 @@ export interface ResolvedContext {
 
 export type KubeconfigErrorCode = 'KubeconfigNotFound' | 'KubeconfigInvalid' | 'NoCurrentContext' | 'ContextNotFound' | 'ClusterNotFound' | 'UserNotFound';
 
-export class KubeconfigError extends Error {
-  readonly code: KubeconfigErrorCode;
-
-  constructor(code: KubeconfigErrorCode, message: string) {
-    super(message);
-    this.name = 'KubeconfigError';
-    this.code = code;
-  }
-}
+export class KubeconfigError extends CodedError<KubeconfigErrorCode> {}
 
 /** `$PM8S_CONFIG`, else `~/.pm8s/config`. */
 export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): string {

@@ -16,7 +16,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import type { ApiResponse, Connection } from '../helpers/api-request.js';
 import { apiRequest, closeConnection, configMap, connectionFromKubeconfig, deployment } from '../helpers/api-request.js';
-import { waitFor } from '../helpers/store-conformance.js';
+import { waitFor } from '../helpers/wait.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'bin', 'pm8s.js');

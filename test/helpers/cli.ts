@@ -61,16 +61,7 @@ export function pm8sBinary(args: string[], options: { stdin?: string; env?: Node
   });
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeout` ms. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, options: { timeout?: number; what?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeout ?? 10_000);
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from './wait.js';
 
 export const deploymentYaml = (name: string, extra: { replicas?: number; env?: boolean; namespace?: string } = {}): string => `apiVersion: apps/v1
 kind: Deployment

@@ -6,6 +6,7 @@
 import type { Test } from 'tap';
 import type { Engine, StoreErrorCode, StoreEvent, StoredRecord, Watcher, WriteOptions } from '../../src/daemon/server/store/engine.js';
 import { StoreError } from '../../src/daemon/server/store/engine.js';
+import { waitFor } from './wait.js';
 
 export interface EngineUnderTest {
   engine: Engine;
@@ -15,19 +16,6 @@ export interface EngineUnderTest {
 
 export type MakeEngine = () => Promise<EngineUnderTest>;
 
-/** Polls until `check` returns something truthy, or fails after `timeout` ms. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  { timeout = 5000, interval = 5, what = 'condition' }: { timeout?: number; interval?: number; what?: string } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
-}
 
 /** Asserts that `promise` rejects with a StoreError of `code`; returns the error. */
 export async function rejectsWithCode(t: Test, promise: Promise<unknown>, code: StoreErrorCode, message: string): Promise<StoreError | undefined> {
@@ -148,7 +136,7 @@ async function collect(engine: Engine, prefix: string, afterRevision: number): P
 }
 
 async function caughtUp(collector: Collector, revision: number, what: string): Promise<void> {
-  await waitFor(() => (collector.events.at(-1)?.revision ?? 0) >= revision, { what: `${what} to reach revision ${revision}` });
+  await waitFor(() => (collector.events.at(-1)?.revision ?? 0) >= revision, { interval: 5, what: `${what} to reach revision ${revision}` });
 }
 
 export function engineConformance(t: Test, makeEngine: MakeEngine): void {

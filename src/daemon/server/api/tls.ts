@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import { writeFileAtomic } from '../../../lib/write-file-atomic.js';
+import { CodedError } from '../../../lib/coded-error.js';
 
 export interface ServerCertificateOptions {
   /** Extra names from `--tls-san`: each an IP address or a DNS name. */
@@ -34,15 +35,7 @@ export interface ServerCertificates {
 
 export type TlsErrorCode = 'CaKeyMissing' | 'CaKeyMismatch' | 'InvalidSubjectAltName';
 
-export class TlsError extends Error {
-  readonly code: TlsErrorCode;
-
-  constructor(code: TlsErrorCode, message: string) {
-    super(message);
-    this.name = 'TlsError';
-    this.code = code;
-  }
-}
+export class TlsError extends CodedError<TlsErrorCode> {}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_VALIDITY_MS = 3650 * DAY_MS;

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../../lib/write-file-atomic.js';
+import { CodedError } from '../../../lib/coded-error.js';
 
 export type TokenRole = 'admin' | 'edit' | 'view' | 'node';
 export const TOKEN_ROLES: readonly TokenRole[] = ['admin', 'edit', 'view', 'node'];
@@ -45,15 +46,7 @@ export interface TokenStoreOptions {
 
 export type TokenStoreErrorCode = 'TokenFileInvalid' | 'InvalidTokenRequest';
 
-export class TokenStoreError extends Error {
-  readonly code: TokenStoreErrorCode;
-
-  constructor(code: TokenStoreErrorCode, message: string) {
-    super(message);
-    this.name = 'TokenStoreError';
-    this.code = code;
-  }
-}
+export class TokenStoreError extends CodedError<TokenStoreErrorCode> {}
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const ID_LENGTH = 6;

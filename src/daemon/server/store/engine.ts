@@ -1,3 +1,4 @@
+import { CodedError } from '../../../lib/coded-error.js';
 /**
  * The store engine: a small key/value interface over an append-only revision log (the kine model).
  * Every write gets the next global revision; watch replays the log from a revision and then follows.
@@ -42,14 +43,7 @@ export interface Watcher {
 export type StoreErrorCode = 'exists' | 'not-found' | 'conflict' | 'too-old' | 'future-revision' | 'busy' | 'closed' | 'corrupt' | 'config';
 
 /** A store failure with a stable code; the API layer maps codes to Statuses. */
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
+export class StoreError extends CodedError<StoreErrorCode> {}
 
 export interface Engine {
   readonly name: string;

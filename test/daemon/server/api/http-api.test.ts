@@ -1,6 +1,6 @@
 import t from 'tap';
 import { apiRequest, assertStatus, configMap, deployment, openWatch, startTestServer } from '../../../helpers/api-request.js';
-import { waitFor } from '../../../helpers/store-conformance.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 const DEPLOY = '/apis/apps/v1/namespaces/default/deployments';

@@ -9,7 +9,7 @@ import { watchObjects } from '../../../../src/daemon/server/api/object-watch.js'
 import { bindPod, scaleOf, updateScale } from '../../../../src/daemon/server/api/subresources.js';
 import { SqliteEngine } from '../../../../src/daemon/server/store/sqlite-engine.js';
 import { configMap, deployment } from '../../../helpers/api-request.js';
-import { waitFor } from '../../../helpers/store-conformance.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const CONFIGMAPS = resourceFor('', 'configmaps')!;
 const PODS = resourceFor('', 'pods')!;

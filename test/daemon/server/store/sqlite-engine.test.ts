@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { StoreError } from '../../../../src/daemon/server/store/engine.js';
 import { SqliteEngine } from '../../../../src/daemon/server/store/sqlite-engine.js';
-import { Model, engineConformance, rejectsWithCode, waitFor } from '../../../helpers/store-conformance.js';
+import { Model, engineConformance, rejectsWithCode } from '../../../helpers/store-conformance.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
