@@ -11,6 +11,7 @@ import { isRecord } from '../api/types.js';
 import type { ApiClient, DeleteQuery, ListQuery, PatchType, WatchHandle, WatchQuery, WriteQuery } from './api-client.js';
 import { apiErrorFromResponse, ConnectionError } from './http-errors.js';
 import { defaultKubeconfigPath, loadKubeconfig, resolveContextWithFiles } from './kubeconfig.js';
+import { bindingOf } from './in-process-client.js';
 
 export { ConnectionError, type ConnectionErrorCode } from './http-errors.js';
 
@@ -129,6 +130,11 @@ export class HttpClient implements ApiClient {
   ): Promise<KubeObject> {
     const path = this.#path(info, this.#objectNamespace(info, namespace), name, query.subresource);
     return (await this.#request('PATCH', path, { body: patch, contentType: type, query: writeQuery(query) })) as KubeObject;
+  }
+
+  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<void> {
+    const path = this.#path(info, this.#objectNamespace(info, namespace), name, 'binding');
+    await this.#request('POST', path, { body: bindingOf(namespace, name, nodeName), query: writeQuery(query) });
   }
 
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, query: DeleteQuery & WriteQuery = {}): Promise<KubeObject> {

@@ -70,10 +70,9 @@ export class InProcessClient implements ApiClient {
   }
 
   /** The scheduler's `pods/binding` POST. */
-  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<KubeObject> {
+  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<void> {
     checkSubresource(info, 'binding');
-    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
-    return bindPod(this.#api, info, namespace, name, binding, writeOptions(query));
+    await bindPod(this.#api, info, namespace, name, bindingOf(namespace, name, nodeName), writeOptions(query));
   }
 
   /**
@@ -95,6 +94,7 @@ export class InProcessClient implements ApiClient {
       if (stopped) return;
       stopped = true;
       clearTimeout(bookmarkTimer);
+      clearTimeout(timeoutTimer);
       objectWatch?.close();
       queue.length = 0;
       if (error === undefined) settle.resolve();
@@ -121,7 +121,8 @@ export class InProcessClient implements ApiClient {
     const handle: WatchHandle = { stop: () => finish(), done };
 
     try {
-      objectWatch = await watchObjects(this.#api.engine, info, namespace, query, send);
+      // The store closing ends the watch after what is already queued, as a server shutdown ends a stream.
+      objectWatch = await watchObjects(this.#api.engine, info, namespace, query, send, () => setImmediate(() => finish()));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       send({ type: 'ERROR', object: error.toStatus() as unknown as KubeObject });
@@ -143,6 +144,10 @@ export class InProcessClient implements ApiClient {
     }
     return handle;
   }
+}
+
+export function bindingOf(namespace: string | undefined, name: string, nodeName: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
 }
 
 function writeOptions(query: WriteQuery): { dryRun?: boolean } {

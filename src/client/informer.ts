@@ -28,7 +28,10 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Every this many ms, `update(object, object)` for every cached object, so missed work is retried. Off when absent or 0. */
+  /**
+   * Every this many ms, `update(object, object)` (the same object twice) for every cached object,
+   * so work a handler dropped is retried. Off when absent or 0.
+   */
   resyncMs?: number;
   /** Delays between failed attempts (default 200 ms doubling to 30 s). */
   backoff?: { initialMs: number; maxMs: number };
@@ -154,11 +157,13 @@ export class Informer {
           if (needList) {
             await this.#listAndReplace(signal);
             needList = false;
+            backoff.reset();
             if (signal.aborted) break;
           }
           const outcome = await this.#watchOnce(signal, backoff);
           if (signal.aborted) break;
           if (outcome.type === 'expired') {
+            this.#logger.debug('resourceVersion too old; listing again', { resourceVersion: this.#resourceVersion });
             needList = true;
             // A second 410 right after a fresh LIST means the list itself raced compaction: slow down.
             if (++expiredInARow > 1) await sleep(backoff.next(), signal);
@@ -175,6 +180,7 @@ export class Informer {
         } catch (error) {
           if (signal.aborted) break;
           if (isGone(error)) {
+            this.#logger.debug('resourceVersion too old; listing again', { resourceVersion: this.#resourceVersion });
             needList = true;
             if (++expiredInARow > 1) await sleep(backoff.next(), signal);
             continue;
@@ -240,8 +246,9 @@ export class Informer {
     let handle: WatchHandle | undefined;
     const onEvent = (event: WatchEvent) => {
       if (ended || signal.aborted) return;
-      if (event.type === 'ERROR') {
-        ended = isGone(event.object) ? { type: 'expired' } : { type: 'error', status: event.object };
+      if (event.type === 'ERROR' || !isRecord(event.object) || !isRecord(event.object.metadata)) {
+        // A malformed event is treated like an ERROR: the cache cannot follow it, so start over from a LIST.
+        ended = event.type === 'ERROR' && isGone(event.object) ? { type: 'expired' } : { type: 'error', status: event.object };
         handle?.stop();
         return;
       }

@@ -173,3 +173,12 @@ t.test('fromKubeconfig takes the context namespace and rejects unknown contexts'
   t.equal((await client.get(configMaps, undefined, 'here')).metadata.namespace, 'kube-system');
   await t.rejects(HttpClient.fromKubeconfig({ kubeconfig: file, context: 'nope' }), { code: 'ContextNotFound' });
 });
+
+t.test('bind sets a pod\'s node once over pods/binding; a second bind is a 409', async (t) => {
+  const { client } = await setup(t);
+  const pods = resolveResource('pods')!;
+  await client.create(pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'worker' }, spec: { containers: [{ name: 'main', command: ['sleep', '60'] }] } });
+  await client.bind(pods, 'default', 'worker', 'node-a');
+  t.equal(((await client.get(pods, 'default', 'worker')).spec as { nodeName?: string }).nodeName, 'node-a');
+  t.match(await client.bind(pods, 'default', 'worker', 'node-b').catch((error: unknown) => error), { code: 409, reason: 'Conflict' });
+});

@@ -1,10 +1,13 @@
+import path from 'node:path';
 import t from 'tap';
 import { ApiError } from '../../src/api/errors.js';
-import { resourceForKind } from '../../src/api/resources.js';
+import { resolveResource, resourceForKind } from '../../src/api/resources.js';
 import type { ResourceInfo } from '../../src/api/resources.js';
 import type { KubeObject, WatchEvent } from '../../src/api/types.js';
 import { isRecord } from '../../src/api/types.js';
 import { InProcessClient } from '../../src/client/in-process-client.js';
+import { ObjectApi } from '../../src/daemon/server/api/object-api.js';
+import { SqliteEngine } from '../../src/daemon/server/store/sqlite-engine.js';
 import { startTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -171,8 +174,7 @@ t.test('binding sets spec.nodeName once', async (t) => {
     metadata: { name: 'worker' },
     spec: { containers: [{ name: 'main', command: ['sleep', '1000'] }] },
   });
-  const bound = await client.bind(pods, 'default', 'worker', 'node-a');
-  t.equal((bound.spec as { nodeName?: string }).nodeName, 'node-a');
+  await client.bind(pods, 'default', 'worker', 'node-a');
   t.equal(((await client.get(pods, 'default', 'worker')).spec as { nodeName?: string }).nodeName, 'node-a');
 
   const again = await apiErrorOf(client.bind(pods, 'default', 'worker', 'node-b'));
@@ -237,4 +239,16 @@ t.test('a watch handler that throws ends the watch through done', async (t) => {
   // The store's writers are unaffected.
   await client.create(configMaps, 'default', configMap('after'));
   t.equal((await client.list(configMaps, 'default')).items.length, 2);
+});
+
+t.test('closing the store ends in-process watches', async (t) => {
+  const dataDir = t.testdir();
+  const engine = new SqliteEngine(path.join(dataDir, 'state.db'));
+  const api = new ObjectApi(engine);
+  await api.bootstrap();
+  const client = new InProcessClient(api);
+  const handle = await client.watch(resolveResource('configmaps')!, 'default', {}, () => undefined);
+  await engine.close();
+  await handle.done;
+  t.pass('done settled after the store closed');
 });

@@ -25,6 +25,8 @@ export async function watchObjects(
   namespace: string | undefined,
   options: WatchOptions,
   send: (event: WatchEvent) => void,
+  /** Called when the store closes under the watch (server shutdown). */
+  onClosed?: () => void,
 ): Promise<ObjectWatch> {
   const matches = matcherFor(options);
   const prefix = storagePrefix(info, namespace);
@@ -47,14 +49,14 @@ export async function watchObjects(
       revision = event.revision;
       const converted = convert(event, matches);
       if (converted) send(converted);
-    });
+    }, onClosed);
   } catch (error) {
     if (error instanceof StoreError && error.code === 'too-old') throw gone(`too old resource version: ${asked ?? revision} (${error.message})`);
     throw error;
   }
   return {
     get revision() {
-      return revision;
+      return Math.max(revision, watcher.progressRevision());
     },
     close: () => watcher.close(),
   };

@@ -66,7 +66,7 @@ export function createWatchStreams(engine: Engine, options: { heartbeatMs?: numb
         return { type: event.type, object: toTable(info, [object], { includeObject: table.includeObject, resourceVersion: object.metadata.resourceVersion }) };
       };
       try {
-        watch = await watchObjects(engine, info, namespace, watchOptions, write);
+        watch = await watchObjects(engine, info, namespace, watchOptions, write, close);
       } catch (error) {
         if (error instanceof ApiError) {
           write({ type: 'ERROR', object: error.toStatus() });

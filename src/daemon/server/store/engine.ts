@@ -38,6 +38,11 @@ export interface WriteOptions {
 
 export interface Watcher {
   close(): void;
+  /**
+   * Every event under the prefix up to this revision has been delivered: what a BOOKMARK may
+   * report, even when nothing under the prefix changed (so quiet watchers keep up with compaction).
+   */
+  progressRevision(): number;
 }
 
 export type StoreErrorCode = 'exists' | 'not-found' | 'conflict' | 'too-old' | 'future-revision' | 'busy' | 'closed' | 'corrupt' | 'config';
@@ -61,9 +66,9 @@ export interface Engine {
   /**
    * Delivers, in order and exactly once, every event under `prefix` with a revision above
    * `afterRevision`, then every later one, until the watcher is closed. Fails with `too-old`
-   * when `afterRevision` is compacted.
+   * when `afterRevision` is compacted. `onClose` is called if the engine closes while it runs.
    */
-  watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void): Promise<Watcher>;
+  watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void, onClose?: () => void): Promise<Watcher>;
   /** Drops history at or below `revision`, keeping the latest version of every live key. */
   compact(revision: number): Promise<void>;
   /** Deletes keys whose ttl has passed; returns how many. */

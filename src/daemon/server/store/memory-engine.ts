@@ -97,7 +97,7 @@ export class MemoryEngine implements Engine {
     return { key, value: existing.value, revision, createRevision: existing.createRevision };
   }
 
-  async watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void): Promise<Watcher> {
+  async watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void, onClose?: () => void): Promise<Watcher> {
     this.#assertOpen();
     return this.#hub.watch(
       prefix,
@@ -107,6 +107,7 @@ export class MemoryEngine implements Engine {
         return this.#log.map((entry) => entry.event).filter((event) => event.revision > after && event.key.startsWith(watched));
       },
       listener,
+      onClose,
     );
   }
 

@@ -154,9 +154,9 @@ export class SqliteEngine implements Engine {
     });
   }
 
-  async watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void): Promise<Watcher> {
+  async watch(prefix: string, afterRevision: number, listener: (event: StoreEvent) => void, onClose?: () => void): Promise<Watcher> {
     this.#assertOpen();
-    return this.#hub.watch(prefix, afterRevision, async (watched, after) => this.#run(() => this.#history(watched, after)), listener);
+    return this.#hub.watch(prefix, afterRevision, async (watched, after) => this.#run(() => this.#history(watched, after)), listener, onClose);
   }
 
   async compact(revision: number): Promise<void> {

@@ -7,6 +7,7 @@ interface Subscription {
   /** Live events arriving while the replay is still being read. */
   pending: StoreEvent[] | undefined;
   listener: (event: StoreEvent) => void;
+  onClose: (() => void) | undefined;
 }
 
 /**
@@ -19,6 +20,8 @@ export class WatchHub {
   /** Events published from inside a listener wait here, so every watcher sees revisions in order. */
   readonly #queue: StoreEvent[] = [];
   #publishing = false;
+  /** The newest revision handed to every subscription not still replaying. */
+  #fannedOut = 0;
 
   /** A listener that throws is dropped and reported here, so one bad watcher cannot fail a committed write. */
   constructor(onListenerError: (error: unknown) => void = (error) => console.error(error)) {
@@ -34,7 +37,10 @@ export class WatchHub {
     if (this.#publishing) return;
     this.#publishing = true;
     try {
-      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#fanOut(next);
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        this.#fanOut(next);
+        this.#fannedOut = next.revision;
+      }
     } finally {
       this.#publishing = false;
     }
@@ -61,8 +67,9 @@ export class WatchHub {
     afterRevision: number,
     history: (prefix: string, afterRevision: number) => Promise<StoreEvent[]>,
     listener: (event: StoreEvent) => void,
+    onClose?: () => void,
   ): Promise<Watcher> {
-    const subscription: Subscription = { prefix, delivered: afterRevision, pending: [], listener };
+    const subscription: Subscription = { prefix, delivered: afterRevision, pending: [], listener, onClose };
     this.#subscriptions.add(subscription);
     try {
       for (const event of await history(prefix, afterRevision)) deliver(subscription, event);
@@ -74,11 +81,17 @@ export class WatchHub {
       this.#subscriptions.delete(subscription);
       throw error;
     }
-    return { close: () => void this.#subscriptions.delete(subscription) };
+    return {
+      close: () => void this.#subscriptions.delete(subscription),
+      progressRevision: () => (subscription.pending ? subscription.delivered : Math.max(subscription.delivered, this.#fannedOut)),
+    };
   }
 
+  /** Ends every watch, telling each owner (the engine is closing). */
   closeAll(): void {
+    const closing = [...this.#subscriptions];
     this.#subscriptions.clear();
+    for (const subscription of closing) subscription.onClose?.();
   }
 }
 

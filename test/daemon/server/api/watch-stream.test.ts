@@ -106,3 +106,15 @@ t.test('health endpoints answer without a token', async (t) => {
   const protectedPath = await server.request('GET', '/api/v1/namespaces', { authorization: null });
   t.equal(protectedPath.status, 401);
 });
+
+t.test('bookmarks advance with writes to other kinds, so a quiet watcher keeps up with compaction', async (t) => {
+  const server = await startTestServer(t, { watchHeartbeatMs: 100 });
+  const start = (await server.request('GET', CM)).json as { metadata: { resourceVersion: string } };
+  const watch = rawWatch(server.connection, `${CM}?watch=true&allowWatchBookmarks=true&resourceVersion=${start.metadata.resourceVersion}`);
+  t.teardown(watch.close);
+  const secret = (await server.request('POST', '/api/v1/namespaces/default/secrets', {
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'elsewhere' }, data: { a: 'Yg==' } },
+  })).json as { metadata: { resourceVersion: string } };
+  await waitFor(() => watch.text.includes(`"resourceVersion":"${secret.metadata.resourceVersion}"`), { what: 'a bookmark at the secret write' });
+  t.notOk(watch.text.includes('"ADDED"'), 'the secret itself is not sent to a configmap watch');
+});
