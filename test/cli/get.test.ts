@@ -6,7 +6,7 @@ import { resolveResource } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { configMapYaml, deploymentYaml, pm8s, startTestServer, waitFor } from '../helpers/cli.js';
+import { deploymentYaml, pm8s, startTestServer, waitFor } from '../helpers/cli.js';
 
 const configMaps = resolveResource('configmaps')!;
 const namespaces = resolveResource('namespaces')!;

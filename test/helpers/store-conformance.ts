@@ -34,8 +34,6 @@ async function microtasks(count: number): Promise<void> {
   for (let index = 0; index < count; index++) await Promise.resolve();
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * Writes through the engine and keeps an independent model of what the store must contain: the
  * live records and the full event log, from which the state at any revision is derived.

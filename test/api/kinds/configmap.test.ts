@@ -2,15 +2,11 @@ import t from 'tap';
 import { resourceForKind } from '../../../src/api/resources.js';
 import type { ResourceInfo } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { applyDefaults, validateObject } from '../../../src/api/validation.js';
+import { validateObject } from '../../../src/api/validation.js';
 
 const infoFor = (apiVersion: string, kind: string): ResourceInfo => resourceForKind(apiVersion, kind)!;
 const messagesFor = (value: KubeObject, old?: KubeObject): string[] =>
   validateObject(infoFor(value.apiVersion, value.kind), value, old).map((error) => error.message);
-const defaulted = <T extends KubeObject>(value: T): T => {
-  applyDefaults(infoFor(value.apiVersion, value.kind), value);
-  return value;
-};
 const configMap = (body: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'default' }, ...body });
 
 t.test('keys are file names', async (t) => {

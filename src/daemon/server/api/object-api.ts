@@ -6,19 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, internalError, invalid, notFound, unavailable } from '../../../api/errors.js';
 import { clone, randomSuffix } from '../../../api/meta.js';
 import { applyPatch } from '../../../api/patch/index.js';
-import { jsonEqual } from '../../../api/patch/json-value.js';
 import type { ResourceInfo } from '../../../api/resources.js';
 import { apiVersionOf, qualifiedName, RESOURCES } from '../../../api/resources.js';
 import type { KubeList, KubeObject } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
 import { applyDefaults, validateObject, validateStatus } from '../../../api/validation.js';
-import type { Engine, StoredRecord } from '../store/engine.js';
+import type { Engine } from '../store/engine.js';
 import { StoreError } from '../store/engine.js';
 import type { DeleteOptions } from './delete-options.js';
 import type { ListOptions } from './list-options.js';
 import { continueTooOld, decodeContinue, encodeContinue, matcherFor } from './list-options.js';
 import { storageKey, storagePrefix } from './storage-key.js';
 import { specOf, strategyFor } from './strategies.js';
+import { decode, encode, parseRevision, resource, sameJson, withRevision } from './object-codec.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -382,36 +382,3 @@ export class ObjectApi {
   }
 }
 
-export function decode(record: StoredRecord): KubeObject {
-  return withRevision(JSON.parse(record.value) as KubeObject, record.revision);
-}
-
-/** The stored form: everything but the resourceVersion, which is the store's revision. */
-export function encode(object: KubeObject): string {
-  const { resourceVersion: _resourceVersion, ...metadata } = object.metadata;
-  return JSON.stringify({ ...object, metadata });
-}
-
-/** Equal as stored JSON (undefined members dropped), whatever the key order. */
-function sameJson(left: unknown, right: unknown): boolean {
-  const leftText = JSON.stringify(left);
-  const rightText = JSON.stringify(right);
-  return leftText === rightText || jsonEqual(JSON.parse(leftText), JSON.parse(rightText));
-}
-
-function withRevision(object: KubeObject, revision: number): KubeObject {
-  object.metadata.resourceVersion = String(revision);
-  return object;
-}
-
-function parseRevision(resourceVersion: string | undefined, match: string | undefined): number | undefined {
-  if (resourceVersion === undefined || resourceVersion === '' || resourceVersion === '0') return undefined;
-  const revision = Number(resourceVersion);
-  if (!Number.isSafeInteger(revision) || revision < 0) throw badRequest(`invalid resourceVersion ${JSON.stringify(resourceVersion)}`);
-  // Kubernetes serves "NotOlderThan" (the default) from the newest state; only Exact asks for history.
-  return match === 'Exact' ? revision : undefined;
-}
-
-function resource(kind: string): ResourceInfo {
-  return RESOURCES.find((info) => info.kind === kind)!;
-}

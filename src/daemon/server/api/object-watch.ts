@@ -6,7 +6,7 @@ import type { Engine, StoreEvent, Watcher } from '../store/engine.js';
 import { StoreError } from '../store/engine.js';
 import type { WatchOptions } from './list-options.js';
 import { matcherFor } from './list-options.js';
-import { decode } from './object-api.js';
+import { decode } from './object-codec.js';
 import { storagePrefix } from './storage-key.js';
 
 export interface ObjectWatch {
