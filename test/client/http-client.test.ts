@@ -20,7 +20,7 @@ interface Teardown {
 
 async function setup(t: Teardown): Promise<{ server: RunningServer; client: HttpClient }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pm8s-http-'));
-  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test' });
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test', controllers: false });
   const client = await HttpClient.fromKubeconfig({ kubeconfig: server.kubeconfigPath });
   t.teardown(async () => {
     client.close();

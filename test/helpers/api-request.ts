@@ -135,7 +135,8 @@ export interface TestServer {
 /** An in-process `pm8s server` on 127.0.0.1:0 in the test's directory, stopped at teardown. */
 export async function startTestServer(t: Test, options: Partial<Omit<ServerOptions, 'dataDir' | 'listen' | 'logger' | 'version'>> = {}): Promise<TestServer> {
   const dataDir = t.testdir();
-  const running = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'v0.0.0-test', ...options });
+  // API tests run without controllers, so nothing else writes while they count revisions.
+  const running = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'v0.0.0-test', controllers: false, ...options });
   const connection = await connectionFromKubeconfig(running.kubeconfigPath);
   t.teardown(async () => {
     closeConnection(connection);

@@ -22,7 +22,7 @@ export interface RunResult {
 /** A server on a free port with its own data dir (not t.testdir(), which the test keeps for its files). */
 export async function startTestServer(t: Tap): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pm8s-cli-'));
-  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test' });
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test', controllers: false });
   t.teardown(async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -51,6 +51,8 @@ export async function startTestServer(t: Test, options: Partial<ServerOptions> =
     logger: silentLogger,
     version: 'test',
     watchHeartbeatMs: 1000,
+    // API-level tests: no controllers writing behind their back unless a test asks for them.
+    controllers: false,
     ...options,
   });
   t.teardown(() => running.stop());

@@ -13,6 +13,12 @@ import { ObjectApi } from './api/object-api.js';
 import { ensureServerCertificates } from './api/tls.js';
 import { TokenStore } from './api/tokens.js';
 import { createWatchStreams } from './api/watch-stream.js';
+import { InProcessClient } from '../../client/in-process-client.js';
+import type { ControllerConfig } from './controllers/controller.js';
+import { DEFAULT_CONTROLLER_CONFIG } from './controllers/controller.js';
+import { createControllers } from './controllers/index.js';
+import type { ControllerManager } from './controllers/manager.js';
+import { startControllers } from './controllers/manager.js';
 import { openDatastore } from './datastore.js';
 import type { Engine } from './store/engine.js';
 
@@ -32,6 +38,8 @@ export interface ServerOptions {
   expireIntervalMs?: number;
   eventTtlSeconds?: number;
   watchHeartbeatMs?: number;
+  /** The scheduler and controllers, with their timers; `false` serves the API alone. */
+  controllers?: false | Partial<ControllerConfig>;
 }
 
 export interface RunningServer {
@@ -41,6 +49,8 @@ export interface RunningServer {
   kubeconfigPath: string;
   engine: Engine;
   api: ObjectApi;
+  /** Resolves when the scheduler and controllers run (absent when they are off). */
+  controllersStarted?: Promise<void>;
   /** Stops accepting, ends watches, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
 }
@@ -56,7 +66,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const engine = openDatastore(options.datastore ?? 'sqlite://state.db', options.dataDir);
   if ('pragmas' in engine && typeof engine.pragmas === 'function') logger.info('store opened', { engine: engine.name, pragmas: engine.pragmas() });
-  const api = new ObjectApi(engine, options.eventTtlSeconds === undefined ? {} : { eventTtlSeconds: options.eventTtlSeconds });
+  let lastStoreFailure = 0;
+  const api = new ObjectApi(engine, {
+    ...(options.eventTtlSeconds === undefined ? {} : { eventTtlSeconds: options.eventTtlSeconds }),
+    onStoreUnavailable: () => (lastStoreFailure = Date.now()),
+  });
   await api.bootstrap();
   const tokens = await TokenStore.open(path.join(options.dataDir, 'tokens.json'));
   const watches = createWatchStreams(engine, options.watchHeartbeatMs === undefined ? {} : { heartbeatMs: options.watchHeartbeatMs });
@@ -118,6 +132,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     setInterval(() => void expire(engine, logger), options.expireIntervalMs ?? 60_000),
   ];
   for (const timer of timers) timer.unref();
+  let controllers: ControllerManager | undefined;
+  if (options.controllers !== false) {
+    const config: ControllerConfig = { ...DEFAULT_CONTROLLER_CONFIG, ...options.controllers };
+    controllers = startControllers({
+      client: new InProcessClient(api),
+      controllers: createControllers(),
+      config,
+      logger,
+      storeHealthy: () => Date.now() - lastStoreFailure > config.nodeMonitorGracePeriodMs,
+    });
+  }
   ready = true;
   logger.info('pm8s server listening', { url, dataDir: options.dataDir, kubeconfig: kubeconfigPath });
 
@@ -126,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     (stopping ??= (async () => {
       ready = false;
       for (const timer of timers) clearInterval(timer);
+      await controllers?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       watches.closeAll();
       server.closeIdleConnections();
@@ -138,7 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.info('pm8s server stopped');
     })());
 
-  return { url, port: actualPort, kubeconfigPath, engine, api, stop };
+  return { url, port: actualPort, kubeconfigPath, engine, api, ...(controllers ? { controllersStarted: controllers.started } : {}), stop };
 }
 
 /**

@@ -27,6 +27,8 @@ export interface WriteOptions {
 export interface ObjectApiOptions {
   /** Seconds an Event lives (default 3600). */
   eventTtlSeconds?: number;
+  /** Called when the store refuses work (locked, closed): the server's own stall, not its clients'. */
+  onStoreUnavailable?: () => void;
   now?: () => Date;
 }
 
@@ -375,6 +377,7 @@ export class ObjectApi {
         return new ApiError(504, 'Timeout', `Too large resource version: ${error.message}`);
       case 'busy':
       case 'closed':
+        this.#options.onStoreUnavailable?.();
         return unavailable(`the store is not available to ${verb} now: ${error.message}`);
       default:
         return internalError(`store ${verb} failed: ${error.message}`);
