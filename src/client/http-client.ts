@@ -13,6 +13,9 @@ import { apiErrorFromResponse, ConnectionError } from './http-errors.js';
 import { defaultKubeconfigPath, loadKubeconfig, resolveContextWithFiles } from './kubeconfig.js';
 import { bindingOf } from './in-process-client.js';
 
+/** A watch that hears nothing (not even a keep-alive) for this long is cut and must be restarted. */
+const WATCH_IDLE_TIMEOUT_MS = 30_000;
+
 export { ConnectionError, type ConnectionErrorCode } from './http-errors.js';
 
 export interface HttpClientOptions {
@@ -137,6 +140,14 @@ export class HttpClient implements ApiClient {
     await this.#request('POST', path, { body: bindingOf(namespace, name, nodeName), query: writeQuery(query) });
   }
 
+  /** `pods/eviction`: a policy/v1 Eviction, a graceful delete of the pod with these options (as `kubectl drain` sends it). */
+  async evict(info: ResourceInfo, namespace: string | undefined, name: string, options: Pick<DeleteQuery, 'gracePeriodSeconds'> = {}, query: WriteQuery = {}): Promise<void> {
+    const where = this.#objectNamespace(info, namespace);
+    const deleteOptions = options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds };
+    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, ...(where ? { namespace: where } : {}) }, deleteOptions };
+    await this.#request('POST', this.#path(info, where, name, 'eviction'), { body, query: writeQuery(query) });
+  }
+
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, query: DeleteQuery & WriteQuery = {}): Promise<KubeObject> {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (query.propagationPolicy !== undefined) body.propagationPolicy = query.propagationPolicy;
@@ -166,6 +177,10 @@ export class HttpClient implements ApiClient {
       // A caller that never awaits `done` must not see an unhandled rejection.
       done.catch(() => undefined);
       const request = this.#send('GET', url, { accept: table ? TABLE_ACCEPT : 'application/json' }, undefined);
+      // The server sends a keep-alive every 5 s: silence for much longer means a half-open connection.
+      request.setTimeout(WATCH_IDLE_TIMEOUT_MS, () => {
+        request.destroy(new ConnectionError('Timeout', this.server, `the watch was silent for ${WATCH_IDLE_TIMEOUT_MS / 1000}s`));
+      });
       request.on('error', (error) => {
         if (stopped) return settle?.resolve();
         const failure = this.#connectionError(error);
@@ -195,7 +210,16 @@ export class HttpClient implements ApiClient {
               request.destroy(new ConnectionError('BadResponse', this.server, `a watch sent a line that is not JSON: ${line.slice(0, 200)}`));
               return;
             }
-            if (isRecord(event) && typeof event.type === 'string') onEvent(event as unknown as WatchEvent<unknown>);
+            if (!isRecord(event) || typeof event.type !== 'string') continue;
+            try {
+              onEvent(event as unknown as WatchEvent<unknown>);
+            } catch (error) {
+              // The consumer's failure ends this watch, and its owner learns why through `done`.
+              stopped = true;
+              request.destroy();
+              settle?.reject(error);
+              return;
+            }
           }
         });
         response.on('end', () => settle?.resolve());

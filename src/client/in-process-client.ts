@@ -27,7 +27,7 @@ export class InProcessClient implements ApiClient {
   }
 
   get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
-    return this.#api.get(info, namespace, name);
+    return this.#api.get(info, scopeOf(info, namespace), name);
   }
 
   list(info: ResourceInfo, namespace: string | undefined, query: ListQuery = {}): Promise<KubeList> {
@@ -43,7 +43,7 @@ export class InProcessClient implements ApiClient {
     const name = object.metadata.name;
     if (!name) throw badRequest('an update needs metadata.name');
     const options = query.subresource === undefined ? writeOptions(query) : { ...writeOptions(query), subresource: query.subresource };
-    return this.#api.update(info, namespace, name, object, options);
+    return this.#api.update(info, scopeOf(info, namespace ?? object.metadata.namespace), name, object, options);
   }
 
   async patch(
@@ -57,22 +57,23 @@ export class InProcessClient implements ApiClient {
     checkSubresource(info, query.subresource);
     if (query.subresource === 'scale') {
       // A Scale is an autoscaling/v1 object, not one of the registry's kinds, but has the KubeObject shape.
-      const scale = await updateScale(this.#api, info, namespace, name, { contentType: type, patch }, writeOptions(query));
+      const scale = await updateScale(this.#api, info, scopeOf(info, namespace), name, { contentType: type, patch }, writeOptions(query));
       return scale as unknown as KubeObject;
     }
     const options = query.subresource === 'status' ? { ...writeOptions(query), subresource: 'status' as const } : writeOptions(query);
-    return this.#api.patch(info, namespace, name, type, patch, options);
+    return this.#api.patch(info, scopeOf(info, namespace), name, type, patch, options);
   }
 
   delete(info: ResourceInfo, namespace: string | undefined, name: string, query: DeleteQuery & WriteQuery = {}): Promise<KubeObject> {
     const { fieldManager: _fieldManager, ...options } = query;
-    return this.#api.delete(info, namespace, name, options);
+    return this.#api.delete(info, scopeOf(info, namespace), name, options);
   }
 
   /** The scheduler's `pods/binding` POST. */
   async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<void> {
     checkSubresource(info, 'binding');
-    await bindPod(this.#api, info, namespace, name, bindingOf(namespace, name, nodeName), writeOptions(query));
+    const scope = scopeOf(info, namespace);
+    await bindPod(this.#api, info, scope, name, bindingOf(scope, name, nodeName), writeOptions(query));
   }
 
   /**
@@ -123,6 +124,8 @@ export class InProcessClient implements ApiClient {
     try {
       // The store closing ends the watch after what is already queued, as a server shutdown ends a stream.
       objectWatch = await watchObjects(this.#api.engine, info, namespace, query, send, () => setImmediate(() => finish()));
+      // Stopped while the watch was starting: nothing will close it later.
+      if (stopped) objectWatch.close();
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       send({ type: 'ERROR', object: error.toStatus() as unknown as KubeObject });
@@ -140,7 +143,8 @@ export class InProcessClient implements ApiClient {
     }
     if (query.timeoutSeconds !== undefined && query.timeoutSeconds > 0) {
       // Ends after what is already queued, like the server closing a stream at its timeout.
-      timeoutTimer = setTimeout(() => setImmediate(() => finish()), query.timeoutSeconds * 1000);
+      // setTimeout overflows past ~24.8 days; no watch needs more than a day.
+      timeoutTimer = setTimeout(() => setImmediate(() => finish()), Math.min(query.timeoutSeconds, 86_400) * 1000);
     }
     return handle;
   }
@@ -148,6 +152,11 @@ export class InProcessClient implements ApiClient {
 
 export function bindingOf(namespace: string | undefined, name: string, nodeName: string): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
+}
+
+/** One object of a namespaced kind always lives in a namespace: `default` when none is named, as over HTTP with a default context. */
+function scopeOf(info: ResourceInfo, namespace: string | undefined): string | undefined {
+  return info.namespaced ? (namespace ?? 'default') : undefined;
 }
 
 function writeOptions(query: WriteQuery): { dryRun?: boolean } {

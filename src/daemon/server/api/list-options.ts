@@ -48,11 +48,14 @@ function nonNegative(name: string, value: string): number {
   return number;
 }
 
+/** The matcher of a list or watch without selectors; callers may skip matching when they get it. */
+export const MATCH_ALL = (): boolean => true;
+
 /** One predicate for both selectors; parse errors surface as 400 before any work. */
 export function matcherFor(options: { labelSelector?: string; fieldSelector?: string }): (object: KubeObject) => boolean {
   const labels: LabelSelector | undefined = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
   const fields: FieldSelector | undefined = options.fieldSelector ? parseFieldSelector(options.fieldSelector) : undefined;
-  if (!labels && !fields) return () => true;
+  if (!labels && !fields) return MATCH_ALL;
   return (object) => (!labels || matchesLabels(labels, object.metadata.labels)) && (!fields || matchesFields(fields, object));
 }
 

@@ -8,7 +8,7 @@ import { toTable } from '../../../api/tables/index.js';
 import type { WatchEvent } from '../../../api/types.js';
 import type { Engine } from '../store/engine.js';
 import type { WatchOptions } from './list-options.js';
-import { watchObjects } from './object-watch.js';
+import { serializedEvent, watchObjects } from './object-watch.js';
 
 export interface WatchStreamOptions extends WatchOptions {
   timeoutSeconds?: number;
@@ -23,7 +23,9 @@ export interface WatchStreams {
 }
 
 /** A watcher further behind than this is cut off; the client re-watches from its last revision. */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** setTimeout cannot wait longer than about 24.8 days; no watch needs more than a day. */
+const MAX_TIMEOUT_SECONDS = 86_400;
 
 export function createWatchStreams(engine: Engine, options: { heartbeatMs?: number } = {}): WatchStreams {
   const heartbeatMs = options.heartbeatMs ?? 5000;
@@ -54,22 +56,32 @@ export function createWatchStreams(engine: Engine, options: { heartbeatMs?: numb
       request.on('close', close);
       response.on('close', close);
       response.on('error', close);
-      const write = (event: WatchEvent | Record<string, unknown>) => {
+      // The initial ADDED replay is already in memory (it comes from one list), so it is not capped;
+      // after it, a watcher that stops reading is cut off rather than buffered without bound.
+      let replaying = true;
+      const table = watchOptions.table;
+      const form = table ? `table/${table.includeObject}` : 'json';
+      const render = (event: WatchEvent): unknown =>
+        table
+          ? { type: event.type, object: toTable(info, [event.object], { includeObject: table.includeObject, resourceVersion: event.object.metadata.resourceVersion }) }
+          : event;
+      const writeLine = (line: string) => {
         if (closed) return;
-        response.write(`${JSON.stringify(wrap(event))}\n`);
-        if (response.writableLength > MAX_BUFFERED_BYTES) close();
+        response.write(line);
+        if (!replaying && response.writableLength > MAX_BUFFERED_BYTES) {
+          // destroy, not end: end() would keep the whole backlog in memory until the client reads it.
+          response.destroy();
+          close();
+        }
       };
-      const wrap = (event: WatchEvent | Record<string, unknown>) => {
-        const table = watchOptions.table;
-        if (!table || event.type === 'ERROR' || event.type === 'BOOKMARK') return event;
-        const object = (event as WatchEvent).object;
-        return { type: event.type, object: toTable(info, [object], { includeObject: table.includeObject, resourceVersion: object.metadata.resourceVersion }) };
-      };
+      const write = (event: WatchEvent) => writeLine(serializedEvent(event, form, render));
+      const writeControl = (event: Record<string, unknown>) => writeLine(`${JSON.stringify(event)}\n`);
       try {
         watch = await watchObjects(engine, info, namespace, watchOptions, write, close);
+        replaying = false;
       } catch (error) {
         if (error instanceof ApiError) {
-          write({ type: 'ERROR', object: error.toStatus() });
+          writeControl({ type: 'ERROR', object: error.toStatus() });
           close();
           return;
         }
@@ -82,14 +94,14 @@ export function createWatchStreams(engine: Engine, options: { heartbeatMs?: numb
       }
       const heartbeat = setInterval(() => {
         if (watchOptions.allowWatchBookmarks && watch) {
-          write({ type: 'BOOKMARK', object: { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(watch.revision) } } });
+          writeControl({ type: 'BOOKMARK', object: { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(watch.revision) } } });
         } else if (!closed) {
           response.write('\n');
         }
       }, heartbeatMs);
       timers.push(heartbeat);
       if (watchOptions.timeoutSeconds !== undefined && watchOptions.timeoutSeconds > 0) {
-        timers.push(setTimeout(close, watchOptions.timeoutSeconds * 1000));
+        timers.push(setTimeout(close, Math.min(watchOptions.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000));
       }
     },
   };

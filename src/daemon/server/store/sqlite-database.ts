@@ -3,6 +3,9 @@ import Database from 'better-sqlite3';
 import { StoreError } from './engine.js';
 import { MIGRATIONS } from './sqlite-schema.js';
 
+/** One synchronous wait for a lock held by another connection; longer waits are retried asynchronously. */
+export const BUSY_WAIT_SLICE_MS = 50;
+
 export interface SqliteEngineOptions {
   /** Milliseconds a write waits for a lock held by another connection before failing `busy`. */
   busyTimeoutMs?: number;
@@ -20,7 +23,9 @@ export function openDatabase(path: string, options: SqliteEngineOptions): Databa
     throw new StoreError('config', `cannot open the database ${path}: ${(error as Error).message}`);
   }
   try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // SQLite's busy wait blocks the whole event loop, so it stays short; the engine retries
+    // asynchronously until `busyTimeoutMs` is spent.
+    db.pragma(`busy_timeout = ${Math.min(BUSY_WAIT_SLICE_MS, options.busyTimeoutMs ?? 5000)}`);
     if (options.checkIntegrity !== false && path !== ':memory:') {
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') {

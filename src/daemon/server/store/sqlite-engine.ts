@@ -5,7 +5,7 @@ import type { Engine, ListResult, StoreEvent, StoredRecord, Watcher, WriteOption
 import { StoreError } from './engine.js';
 import { WatchHub } from './watch-hub.js';
 import type { SqliteEngineOptions } from './sqlite-database.js';
-import { openDatabase, prepare, translate } from './sqlite-database.js';
+import { BUSY_WAIT_SLICE_MS, openDatabase, prepare, translate } from './sqlite-database.js';
 
 export type { SqliteEngineOptions };
 
@@ -56,11 +56,15 @@ export class SqliteEngine implements Engine {
   #closed = false;
   readonly #queue: PendingWrite[] = [];
   #flushScheduled = false;
+  /** When the current run of lock failures began; writes fail once it outlasts the busy budget. */
+  #busySince: number | undefined;
+  readonly #busyBudgetMs: number;
 
   constructor(path: string, options: SqliteEngineOptions = {}) {
     this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = openDatabase(path, options);
+    this.#busyBudgetMs = options.busyTimeoutMs ?? 5000;
     this.#statements = prepare(this.#db);
     this.#hub = new WatchHub(options.onListenerError);
   }
@@ -265,11 +269,22 @@ export class SqliteEngine implements Engine {
         })
         .immediate();
     } catch (error) {
-      // BEGIN or COMMIT failed: nothing in this batch is durable, so every write in it fails.
+      // BEGIN or COMMIT failed: nothing in this batch is durable.
       const failure = translate(error, this.path);
+      if (failure instanceof StoreError && failure.code === 'busy' && Date.now() - (this.#busySince ??= Date.now()) < this.#busyBudgetMs) {
+        // Another process holds the lock: try the same batch again shortly, without blocking the loop.
+        this.#queue.unshift(...batch);
+        if (!this.#flushScheduled) {
+          this.#flushScheduled = true;
+          setTimeout(() => this.#flush(), BUSY_WAIT_SLICE_MS);
+        }
+        return;
+      }
+      this.#busySince = undefined;
       for (const write of batch) write.reject(failure);
       return;
     }
+    this.#busySince = undefined;
     batch.forEach((write, index) => {
       const outcome = outcomes[index]!;
       if ('error' in outcome) {

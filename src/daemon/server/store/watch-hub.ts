@@ -8,6 +8,8 @@ interface Subscription {
   pending: StoreEvent[] | undefined;
   listener: (event: StoreEvent) => void;
   onClose: (() => void) | undefined;
+  /** Dropped after its listener threw: it reports no further progress. */
+  dropped: boolean;
 }
 
 /**
@@ -57,7 +59,10 @@ export class WatchHub {
         deliver(subscription, event);
       } catch (error) {
         this.#subscriptions.delete(subscription);
+        subscription.dropped = true;
         this.#onListenerError(error);
+        // Its owner must learn the watch ended, or it would wait (and report progress) forever.
+        subscription.onClose?.();
       }
     }
   }
@@ -69,7 +74,7 @@ export class WatchHub {
     listener: (event: StoreEvent) => void,
     onClose?: () => void,
   ): Promise<Watcher> {
-    const subscription: Subscription = { prefix, delivered: afterRevision, pending: [], listener, onClose };
+    const subscription: Subscription = { prefix, delivered: afterRevision, pending: [], listener, onClose, dropped: false };
     this.#subscriptions.add(subscription);
     try {
       for (const event of await history(prefix, afterRevision)) deliver(subscription, event);
@@ -83,7 +88,8 @@ export class WatchHub {
     }
     return {
       close: () => void this.#subscriptions.delete(subscription),
-      progressRevision: () => (subscription.pending ? subscription.delivered : Math.max(subscription.delivered, this.#fannedOut)),
+      progressRevision: () =>
+        subscription.pending || subscription.dropped ? subscription.delivered : Math.max(subscription.delivered, this.#fannedOut),
     };
   }
 
