@@ -65,8 +65,18 @@ export function createWatchStreams(engine: Engine, options: { heartbeatMs?: numb
         table
           ? { type: event.type, object: toTable(info, [event.object], { includeObject: table.includeObject, resourceVersion: event.object.metadata.resourceVersion }) }
           : event;
+      let corked = false;
       const writeLine = (line: string) => {
         if (closed) return;
+        // Events of one group commit arrive together: send them as one TLS record, not one each.
+        if (!corked) {
+          corked = true;
+          response.cork();
+          setImmediate(() => {
+            corked = false;
+            if (!response.destroyed) response.uncork();
+          });
+        }
         response.write(line);
         if (!replaying && response.writableLength > MAX_BUFFERED_BYTES) {
           // destroy, not end: end() would keep the whole backlog in memory until the client reads it.
