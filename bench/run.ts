@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { apiBenchmark } from './api.js';
+import { schedulerBenchmark } from './scheduler.js';
 
 const QUICK = process.argv.includes('--quick');
 
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
         : { objects: 10_000, concurrency: 16, gets: 5000, lists: 20, watchers: 10, watchEvents: 500 },
     ),
   );
+  process.stdout.write('scheduler benchmark…\n');
+  sections.push(await schedulerBenchmark(QUICK ? { nodes: 100, pods: 1000, deploymentReplicas: 200 } : { nodes: 100, pods: 5000, deploymentReplicas: 1000 }));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const header = [
     '# Benchmarks',

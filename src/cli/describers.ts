@@ -57,7 +57,7 @@ const workload: Describer = (object, w) => {
   describeConditions(status, w);
 };
 
-function describeTemplate(template: Record<string, unknown>, w: DescribeWriter): void {
+export function describeTemplate(template: Record<string, unknown>, w: DescribeWriter): void {
   w.line(0, 'Pod Template:');
   w.map(1, 'Labels', stringMap(at(template, 'metadata', 'labels')));
   const podSpec = rec(template.spec);

@@ -4,7 +4,7 @@ import { ConnectionError } from '../client/http-errors.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
 import { CodedError } from '../lib/coded-error.js';
 
-export type CliErrorCode = 'Usage' | 'UnknownResource' | 'ManifestInvalid' | 'WatchFailed' | 'Timeout';
+export type CliErrorCode = 'Usage' | 'UnknownResource' | 'ManifestInvalid' | 'WatchFailed' | 'Timeout' | 'PreconditionFailed' | 'NotSupported' | 'RolloutFailed' | 'DrainFailed';
 
 /** A problem with what the user asked for; printed as `error: <message>`. */
 export class CliError extends CodedError<CliErrorCode> {}

@@ -3,6 +3,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import { apiVersionOf } from '../api/resources.js';
 import { printTable, type Table } from '../api/tables/index.js';
 import type { KubeObject } from '../api/types.js';
+import { isRecord } from '../api/types.js';
 import type { ListQuery } from '../client/api-client.js';
 import type { HttpClient } from '../client/http-client.js';
 import { withClient } from './client.js';
@@ -68,6 +69,7 @@ async function printTables(client: HttpClient, targets: Target[], flags: GetFlag
       }
     }
     if (!table || table.rows.length === 0) continue;
+    if (info.kind === 'Event') table = chronological(table);
     rowsSeen += table.rows.length;
     const text = printTable(prefixNames ? withKindPrefix(table, info) : table, {
       wide,
@@ -88,6 +90,19 @@ export function noResourcesMessage(targets: Target[], flags: GetFlags, contextNa
   const namespaced = targets.some((target) => target.info.namespaced);
   if (!namespaced || flags.allNamespaces === true) return 'No resources found';
   return `No resources found in ${flags.namespace ?? contextNamespace} namespace.`;
+}
+
+/**
+ * Events oldest first, newest last (as `kubectl events` shows them; `kubectl get events` leaves them in
+ * name order). Every occurrence of an event rewrites it, so resourceVersion order is last-seen order.
+ */
+export function chronological(table: Table): Table {
+  const version = (row: Table['rows'][number]): number => {
+    const object: unknown = row.object;
+    const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : {};
+    return Number(metadata.resourceVersion ?? 0);
+  };
+  return { ...table, rows: [...table.rows].sort((a, b) => version(a) - version(b)) };
 }
 
 /** NAME cells as `deployment.apps/web`, as kubectl prints them when several kinds are listed. */

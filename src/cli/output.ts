@@ -2,11 +2,16 @@
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stdout is a terminal, so a progress line may be rewritten in place. */
+  readonly interactive?: boolean;
 }
 
 export const processOutput: Output = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  get interactive() {
+    return process.stdout.isTTY === true;
+  },
 };
 
 let pipeGuarded = false;
@@ -25,6 +30,7 @@ export function guardClosedPipe(): void {
 export class BufferOutput implements Output {
   stdout = '';
   stderr = '';
+  interactive = false;
 
   out(text: string): void {
     this.stdout += text;

@@ -21,6 +21,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       compactRetainRevisions: flags.compactRetain,
       eventTtlSeconds: flags.eventTtl,
       expireIntervalMs: flags.expireInterval * 1000,
+      controllers: flags.controllers && {
+        nodeMonitorPeriodMs: flags.nodeMonitorPeriod * 1000,
+        nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000,
+        defaultTolerationSeconds: flags.defaultTolerationSeconds,
+        schedulerRetryMs: flags.schedulerRetryPeriod * 1000,
+      },
     });
   } catch (error) {
     logger.error('pm8s server failed to start', { error: (error as Error).message });

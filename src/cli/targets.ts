@@ -51,3 +51,19 @@ export function namespaceFor(info: ResourceInfo, flags: { namespace?: string; al
   if (!info.namespaced || flags.allNamespaces === true) return undefined;
   return flags.namespace ?? contextNamespace;
 }
+
+export interface NamedTarget {
+  info: ResourceInfo;
+  name: string;
+}
+
+/** `KIND NAME…` or `KIND/NAME…` flattened to one entry per object, for verbs that act on named objects only. */
+export function parseNamedTargets(args: readonly string[], verb: string): NamedTarget[] {
+  if (args.length === 0) throw new CliError('Usage', 'You must provide one or more resources by argument or filename.');
+  const named: NamedTarget[] = [];
+  for (const { info, names } of parseTargets(args, verb)) {
+    if (names.length === 0) throw new CliError('Usage', `resource(s) were provided, but no name was specified: name the ${info.singular} to ${verb}`);
+    for (const name of names) named.push({ info, name });
+  }
+  return named;
+}

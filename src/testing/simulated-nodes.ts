@@ -116,11 +116,19 @@ export class SimulatedCluster {
   async resumeNode(name: string): Promise<void> {
     this.#active.set(name, true);
     await this.#renewLease(name);
-    const node = clone(await this.#client.get(nodes, undefined, name));
-    const status = isRecord(node.status) ? node.status : {};
-    const conditions = Array.isArray(status.conditions) ? (status.conditions as Array<{ type: string }>) : [];
-    node.status = { ...status, conditions: [...conditions.filter((condition) => condition.type !== 'Ready'), readyCondition('True')] };
-    await this.#client.update(nodes, undefined, node, { subresource: 'status' });
+    // The node lifecycle controller may be writing the same status: retry on conflict.
+    for (;;) {
+      const node = clone(await this.#client.get(nodes, undefined, name));
+      const status = isRecord(node.status) ? node.status : {};
+      const conditions = Array.isArray(status.conditions) ? (status.conditions as Array<{ type: string }>) : [];
+      node.status = { ...status, conditions: [...conditions.filter((condition) => condition.type !== 'Ready'), readyCondition('True')] };
+      try {
+        await this.#client.update(nodes, undefined, node, { subresource: 'status' });
+        break;
+      } catch (error) {
+        if ((error as ApiError).code !== 409) throw error;
+      }
+    }
     for (const pod of this.#informer?.list() ?? []) this.#handle(pod);
   }
 

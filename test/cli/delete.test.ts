@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveResource } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { configMapYaml, deploymentYaml, pm8s, startTestServer } from '../helpers/cli.js';
+import { configMapYaml, deploymentYaml, pm8s, startTestServer, waitFor } from '../helpers/cli.js';
 
 const configMaps = resolveResource('configmaps')!;
 const deployments = resolveResource('deployments')!;
@@ -28,7 +28,8 @@ t.test('delete -f removes what the manifests name', async (t) => {
 });
 
 t.test('delete by name, KIND/NAME, -l and --all', async (t) => {
-  const server = await startTestServer(t);
+  // The garbage collector removes the foregroundDeletion finalizer --cascade=foreground leaves.
+  const server = await startTestServer(t, { controllers: {} });
   for (const [name, app] of [['a', 'web'], ['b', 'web'], ['c', 'db'], ['d', 'db'], ['e', 'cache']] as const) {
     await server.api.create(configMaps, 'default', configMap(name, { app }));
   }
@@ -53,6 +54,32 @@ t.test('delete by name, KIND/NAME, -l and --all', async (t) => {
   const badCascade = await pm8s(server, ['delete', 'cm', 'x', '--cascade=sideways']);
   t.equal(badCascade.code, 1);
   t.match(badCascade.stderr, 'invalid cascade value');
+});
+
+t.test('--cascade: background deletes the dependents, orphan leaves them without the owner', async (t) => {
+  const server = await startTestServer(t, { controllers: {} });
+  const owned = async (name: string, ownerName: string) => {
+    const owner = await server.api.get(configMaps, 'default', ownerName);
+    const reference = { apiVersion: 'v1', kind: 'ConfigMap', name: ownerName, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    return server.api.create(configMaps, 'default', { ...configMap(name), metadata: { name, ownerReferences: [reference] } });
+  };
+  await server.api.create(configMaps, 'default', configMap('keeper'));
+  const kept = await owned('kept', 'keeper');
+  t.same(await pm8s(server, ['delete', 'cm/keeper', '--cascade=orphan', '--timeout', '10s']), { code: 0, stdout: 'configmap "keeper" deleted\n', stderr: '' }, '--wait sees the owner go');
+  const orphan = await server.api.get(configMaps, 'default', 'kept');
+  t.equal(orphan.metadata.uid, kept.metadata.uid, 'the dependent stays');
+  t.equal(orphan.metadata.ownerReferences, undefined, 'without its owner reference');
+
+  await server.api.create(configMaps, 'default', configMap('parent'));
+  await owned('child', 'parent');
+  t.same(await pm8s(server, ['delete', 'cm', 'parent']), { code: 0, stdout: 'configmap "parent" deleted\n', stderr: '' });
+  await waitFor(async () => !(await names(server)).includes('child'), { what: 'the dependent to be collected' });
+  t.same(await names(server), ['kept']);
+
+  await server.api.create(configMaps, 'default', configMap('front'));
+  await owned('front-child', 'front');
+  t.same(await pm8s(server, ['delete', 'cm', 'front', '--cascade=foreground', '--timeout', '10s']), { code: 0, stdout: 'configmap "front" deleted\n', stderr: '' });
+  t.same(await names(server), ['kept'], 'foreground: the dependent went before the owner');
 });
 
 t.test('--wait waits for a finalizer to go, and gives up at --timeout', async (t) => {

@@ -7,9 +7,13 @@ import type { KubeObject } from '../../src/api/types.js';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { deploymentYaml, pm8s, startTestServer, waitFor } from '../helpers/cli.js';
+import { startTestCluster } from '../helpers/cluster.js';
+import { workload } from '../helpers/workloads.js';
 
 const configMaps = resolveResource('configmaps')!;
 const namespaces = resolveResource('namespaces')!;
+const deploymentsInfo = resolveResource('deployments')!;
+const eventsInfo = resolveResource('events')!;
 const configMap = (name: string, namespace = 'default', labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -132,4 +136,49 @@ t.test('get -w --watch-only and a timeout end the watch', async (t) => {
   const result = await watching;
   t.ok(Date.now() - started >= 900, 'ran until the timeout');
   t.same(result, { code: 0, stdout: '', stderr: '' }, 'existing objects are not printed');
+});
+
+t.test('get events: kubectl\'s columns, oldest first (a repeat moves an event last); get ev -w streams them', async (t) => {
+  const { server, client } = await startTestCluster(t, { nodes: { n1: {} } });
+  await client.create(deploymentsInfo, 'default', workload('Deployment', 'web', { replicas: 1 }));
+  await waitFor(async () => (await client.list(eventsInfo, 'default')).items.some((event) => event.reason === 'Scheduled'), { what: 'the Scheduled event', timeout: 15_000 });
+
+  const listed = await pm8s(server, ['get', 'events']);
+  t.equal(listed.code, 0);
+  const [header, ...rows] = listed.stdout.trimEnd().split('\n');
+  t.same(header?.split(/\s{2,}/), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+  const reasons = rows.map((row) => row.split(/\s{2,}/)[2]);
+  for (const reason of ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']) t.ok(reasons.includes(reason), `a ${reason} event`);
+  t.ok(reasons.indexOf('ScalingReplicaSet') < reasons.indexOf('SuccessfulCreate') && reasons.indexOf('SuccessfulCreate') < reasons.indexOf('Scheduled'), 'in the order they happened');
+  t.match(listed.stdout, /\n\d+s\s+Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ to 1\n/);
+
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const event = (name: string, reason: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: 'default' },
+    involvedObject: { kind: 'ConfigMap', name: 'cm', namespace: 'default' },
+    reason,
+    message: `${reason} happened`,
+    type: 'Warning',
+    count: 1,
+    firstTimestamp: hourAgo,
+    lastTimestamp: hourAgo,
+  });
+  await client.create(eventsInfo, 'default', event('a-first', 'First'));
+  await client.create(eventsInfo, 'default', event('b-second', 'Second'));
+  await client.patch(eventsInfo, 'default', 'a-first', 'application/merge-patch+json', { count: 2, lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+  const repeated = (await pm8s(server, ['get', 'ev', '-o', 'wide'])).stdout.trimEnd().split('\n');
+  t.match(repeated.at(-2), /^60m\s+Warning\s+Second\s+configmap\/cm\s+.*Second happened\s+60m\s+1\s+b-second$/);
+  t.match(repeated.at(-1), /^\d+s\s+Warning\s+First\s+configmap\/cm\s+.*First happened\s+60m\s+2\s+a-first$/, 'the repeated event is the newest, last seen now');
+
+  let stdout = '';
+  const output: Output = { out: (text) => void (stdout += text), err: () => undefined };
+  const watching = main(['node', 'pm8s', '--kubeconfig', server.kubeconfigPath, 'get', 'ev', '-w', '--request-timeout', '3s'], { output });
+  await waitFor(() => stdout.includes('First happened'), { what: 'the listed events' });
+  t.match(stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+  await client.create(eventsInfo, 'default', event('c-live', 'Live'));
+  await waitFor(() => stdout.includes('Live happened'), { what: 'the streamed event' });
+  t.equal(await watching, 0);
+  t.match(stdout, /\n60m\s+Warning\s+Live\s+configmap\/cm\s+Live happened\n$/, 'streamed with the columns of the table above');
 });

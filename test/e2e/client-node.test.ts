@@ -186,7 +186,12 @@ t.test('client-node 1.4.0 over HTTPS with the generated kubeconfig', async (t) =
       ['cn-web'],
     );
 
+    // The policy reaches the server: Foreground leaves the finalizer the garbage collector (not running here) would remove.
     await apps.deleteNamespacedDeployment({ name: 'cn-web', namespace, propagationPolicy: 'Foreground' });
+    const marked = await apps.readNamespacedDeployment({ name: 'cn-web', namespace });
+    t.same(marked.metadata?.finalizers, ['foregroundDeletion']);
+    t.ok(marked.metadata?.deletionTimestamp, 'marked for deletion');
+    await apps.patchNamespacedDeployment({ name: 'cn-web', namespace, body: [{ op: 'remove', path: '/metadata/finalizers' }] });
     const gone = await apiError(t, apps.readNamespacedDeployment({ name: 'cn-web', namespace }), 'reading it after delete');
     t.equal(gone?.code, 404);
     t.match(JSON.parse(gone?.body ?? '{}'), { kind: 'Status', reason: 'NotFound', details: { name: 'cn-web', kind: 'deployments' } });

@@ -37,9 +37,13 @@ interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `pm8s server` and waits for its "listening" line; SIGKILLed by pid at teardown if still alive. */
+/**
+ * Starts `pm8s server` and waits for its "listening" line; SIGKILLed by pid at teardown if still alive.
+ * Without controllers: this measures the store and API, and the Deployment controller would
+ * otherwise add its own annotations and status to the Deployments the clients write.
+ */
 async function startServerProcess(t: Test, dataDir: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info', '--no-controllers'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

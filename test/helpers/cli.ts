@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { BufferOutput } from '../../src/cli/output.js';
+import type { ControllerConfig } from '../../src/daemon/server/controllers/controller.js';
 import { startServer, type RunningServer } from '../../src/daemon/server/server.js';
 import { silentLogger } from '../../src/lib/logger.js';
 
@@ -19,10 +20,15 @@ export interface RunResult {
   stderr: string;
 }
 
-/** A server on a free port with its own data dir (not t.testdir(), which the test keeps for its files). */
-export async function startTestServer(t: Tap): Promise<RunningServer> {
+/**
+ * A server on a free port with its own data dir (not t.testdir(), which the test keeps for its files);
+ * the API alone unless `controllers` asks for the controllers (the garbage collector and namespace
+ * controller finish what Orphan/Foreground deletes and namespace deletes start).
+ */
+export async function startTestServer(t: Tap, options: { controllers?: Partial<ControllerConfig> } = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pm8s-cli-'));
-  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test', controllers: false });
+  const server = await startServer({ dataDir, listen: '127.0.0.1:0', logger: silentLogger, version: 'test', controllers: options.controllers ?? false });
+  if (options.controllers) await server.controllersStarted;
   t.teardown(async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 import { fieldErrors } from '../errors.js';
 import type { FieldError } from '../errors.js';
 import { isDns1035Label } from '../names.js';
-import { childPath, s } from '../schema.js';
+import { childPath, indexPath, s } from '../schema.js';
 import type { Infer } from '../schema.js';
 import type { KubeObject } from '../types.js';
 import { conditionSchema, deepEqual, defineKind, isSet, labelSelectorSchema, nonNegative, templateMetadataSchema } from './common.js';
@@ -42,8 +42,32 @@ export const statefulSetSpecSchema = s.object({
     errors.push(fieldErrors.invalid(childPath(childPath(path, 'updateStrategy'), 'rollingUpdate'), strategy.rollingUpdate, "only allowed for updateStrategy 'RollingUpdate'"));
   }
   if (isSet(spec.serviceName) && spec.serviceName !== '') checkServiceName(spec.serviceName, childPath(path, 'serviceName'), errors);
+  allowClaimTemplateMounts(spec, path, errors);
 });
 export type StatefulSetSpec = Infer<typeof statefulSetSpecSchema>;
+
+/**
+ * A template's volume mount may name a volumeClaimTemplate: the controller adds that volume to each
+ * pod. Kubernetes skips the template's pod spec checks for this reason; pm8s drops just those errors.
+ */
+function allowClaimTemplateMounts(spec: StatefulSetSpec, path: string, errors: FieldError[]): void {
+  const claimNames = new Set((spec.volumeClaimTemplates ?? []).map((claim) => claim.metadata?.name));
+  const podSpec = spec.template?.spec;
+  if (claimNames.size === 0 || !isSet(podSpec)) return;
+  const specPath = childPath(childPath(path, 'template'), 'spec');
+  const allowed = new Set<string>();
+  for (const list of ['initContainers', 'containers'] as const) {
+    (podSpec[list] ?? []).forEach((container, index) => {
+      (container.volumeMounts ?? []).forEach((mount, mountIndex) => {
+        if (claimNames.has(mount.name)) allowed.add(childPath(indexPath(childPath(indexPath(childPath(specPath, list), index), 'volumeMounts'), mountIndex), 'name'));
+      });
+    });
+  }
+  for (let index = errors.length - 1; index >= 0; index--) {
+    const error = errors[index];
+    if (error && error.type === 'FieldValueNotFound' && allowed.has(error.field)) errors.splice(index, 1);
+  }
+}
 
 function checkServiceName(name: string, path: string, errors: FieldError[]): void {
   for (const message of isDns1035Label(name)) errors.push(fieldErrors.invalid(path, name, message));

@@ -8,10 +8,14 @@ export interface CliCommand {
 
 import { applyCommand } from './apply.js';
 import { configCommand } from './config.js';
+import { cordonCommand } from './cordon.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
+import { drainCommand } from './drain.js';
 import { getCommand } from './get.js';
+import { rolloutCommand } from './rollout.js';
+import { scaleCommand } from './scale.js';
 import { serverCommand } from './server.js';
 
 /** Adding a command = one file + one line here. */
-export const COMMANDS: readonly CliCommand[] = [serverCommand, applyCommand, getCommand, describeCommand, deleteCommand, configCommand];
+export const COMMANDS: readonly CliCommand[] = [serverCommand, applyCommand, getCommand, describeCommand, deleteCommand, configCommand, scaleCommand, rolloutCommand, cordonCommand, drainCommand];

@@ -16,6 +16,11 @@ export const serverCommand: CliCommand = {
       .addOption(new Option('--compact-retain <revisions>', 'revisions of history kept for watches').argParser(positive).default(1000))
       .addOption(new Option('--event-ttl <seconds>', 'how long Events live').argParser(positive).default(3600))
       .addOption(new Option('--expire-interval <seconds>', 'how often expired Events are swept').argParser(positive).default(60).hideHelp())
+      .addOption(new Option('--node-monitor-period <seconds>', 'how often node health (Lease renewals) is checked').argParser(positive).default(5))
+      .addOption(new Option('--node-monitor-grace-period <seconds>', 'a node not renewing its Lease this long becomes Ready=Unknown and is tainted unreachable').argParser(positive).default(40))
+      .addOption(new Option('--default-toleration-seconds <seconds>', 'how long new pods tolerate a not-ready/unreachable node before eviction').argParser(nonNegativeInteger).default(300))
+      .option('--no-controllers', 'serve the API alone: no scheduler and no controllers (a second API server, or debugging)')
+      .addOption(new Option('--scheduler-retry-period <seconds>', 'how often the scheduler retries a pod that fits no node (also its longest backoff)').argParser(positive).default(10))
       .action(async (flags: ServerFlags) => {
         const { runServer } = await import('../run-server.js');
         await runServer(flags);
@@ -25,6 +30,7 @@ export const serverCommand: CliCommand = {
 
 export interface ServerFlags {
   dataDir?: string;
+  controllers: boolean;
   listen: string;
   datastore: string;
   tlsSan: string[];
@@ -34,6 +40,10 @@ export interface ServerFlags {
   compactRetain: number;
   eventTtl: number;
   expireInterval: number;
+  nodeMonitorPeriod: number;
+  nodeMonitorGracePeriod: number;
+  defaultTolerationSeconds: number;
+  schedulerRetryPeriod: number;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -43,5 +53,11 @@ function collect(value: string, previous: string[]): string[] {
 function positive(value: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`${value} is not a positive number`);
+  return number;
+}
+
+function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new Error(`${value} is not a whole number of seconds`);
   return number;
 }

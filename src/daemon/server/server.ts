@@ -69,6 +69,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let lastStoreFailure = 0;
   const api = new ObjectApi(engine, {
     ...(options.eventTtlSeconds === undefined ? {} : { eventTtlSeconds: options.eventTtlSeconds }),
+    // Admission applies whether or not this server runs the controllers (Kubernetes: the API server's plugin).
+    defaultTolerationSeconds: (options.controllers || {}).defaultTolerationSeconds ?? DEFAULT_CONTROLLER_CONFIG.defaultTolerationSeconds,
     onStoreUnavailable: () => (lastStoreFailure = Date.now()),
   });
   await api.bootstrap();
@@ -127,8 +129,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const kubeconfigPath = path.join(options.dataDir, 'admin.kubeconfig');
   await ensureAdminKubeconfig(kubeconfigPath, tokens, url, caPem, options.insecureHttp === true, logger);
 
+  // Compact only to the revision that was current one interval ago (and keep --compact-retain more):
+  // history then always spans at least one interval, so watches that reconnect within it resume.
+  let previousTick = 0;
+  const compaction = async () => {
+    const current = await engine.currentRevision();
+    await compact(engine, Math.min(previousTick, current - (options.compactRetainRevisions ?? 1000)), logger);
+    previousTick = current;
+  };
   const timers = [
-    setInterval(() => void compact(engine, options.compactRetainRevisions ?? 1000, logger), options.compactIntervalMs ?? 5 * 60_000),
+    setInterval(() => void compaction(), options.compactIntervalMs ?? 5 * 60_000),
     setInterval(() => void expire(engine, logger), options.expireIntervalMs ?? 60_000),
   ];
   for (const timer of timers) timer.unref();
@@ -197,10 +207,9 @@ async function ensureAdminKubeconfig(file: string, tokens: TokenStore, url: stri
   logger.info('created the admin token and its client config', { kubeconfig: file });
 }
 
-async function compact(engine: Engine, retain: number, logger: Logger): Promise<void> {
+async function compact(engine: Engine, target: number, logger: Logger): Promise<void> {
   try {
-    const current = await engine.currentRevision();
-    if (current - retain > (await engine.compactedRevision())) await engine.compact(current - retain);
+    if (target > (await engine.compactedRevision())) await engine.compact(target);
   } catch (error) {
     logger.warn('compaction failed; will retry', { error });
   }

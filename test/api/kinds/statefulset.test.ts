@@ -55,3 +55,9 @@ t.test('only replicas, template, updateStrategy and a few more may change', asyn
     "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
   ]);
 });
+
+t.test('a template volume mount may name a volumeClaimTemplate, and only that', async (t) => {
+  const mounting = (name: string) => ({ metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'main', volumeMounts: [{ name, mountPath: '/data' }] }] } });
+  t.same(messagesFor(statefulSet({ template: mounting('data') })), []);
+  t.same(messagesFor(statefulSet({ template: mounting('other') })), ['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "other"']);
+});

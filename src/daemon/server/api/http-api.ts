@@ -13,7 +13,7 @@ import type { ObjectApi } from './object-api.js';
 import { mediaType, parseJson, readBody, readJsonBody } from './request-body.js';
 import type { Route } from './routes.js';
 import { route } from './routes.js';
-import { bindPod, scaleOf, updateScale } from './subresources.js';
+import { bindPod, evictPod, scaleOf, updateScale } from './subresources.js';
 import type { WatchStreams } from './watch-stream.js';
 
 export interface Identity {
@@ -172,7 +172,11 @@ export function createHttpApi(options: HttpApiOptions): Handler {
       await bindPod(api, info, namespace, name, await readJsonBody(request), dryRun);
       return sendJson(response, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
-    if (subresource === 'log' || subresource === 'exec' || subresource === 'eviction') {
+    if (subresource === 'eviction' && method === 'POST') {
+      await evictPod(api, info, namespace, name, await readJsonBody(request), dryRun);
+      return sendJson(response, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    if (subresource === 'log' || subresource === 'exec') {
       await api.get(info, namespace, name);
       throw badRequest(`pods/${subresource} is not served yet: it needs a pm8s agent on the pod's node`);
     }

@@ -7,13 +7,14 @@ import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, interna
 import { clone, randomSuffix } from '../../../api/meta.js';
 import { applyPatch } from '../../../api/patch/index.js';
 import type { ResourceInfo } from '../../../api/resources.js';
-import { apiVersionOf, qualifiedName, RESOURCES } from '../../../api/resources.js';
+import { apiVersionOf, qualifiedName } from '../../../api/resources.js';
 import type { KubeList, KubeObject } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
 import { applyDefaults, validateObject, validateStatus } from '../../../api/validation.js';
 import type { Engine } from '../store/engine.js';
 import { StoreError } from '../store/engine.js';
 import type { DeleteOptions } from './delete-options.js';
+import { deletionFinished, keepNamespaceFinalizers, planDeletion } from './deletion-plan.js';
 import type { ListOptions } from './list-options.js';
 import { continueTooOld, decodeContinue, encodeContinue, matcherFor } from './list-options.js';
 import { storageKey, storagePrefix } from './storage-key.js';
@@ -27,6 +28,8 @@ export interface WriteOptions {
 export interface ObjectApiOptions {
   /** Seconds an Event lives (default 3600). */
   eventTtlSeconds?: number;
+  /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods (DefaultTolerationSeconds); none when absent. */
+  defaultTolerationSeconds?: number;
   /** Called when the store refuses work (locked, closed): the server's own stall, not its clients'. */
   onStoreUnavailable?: () => void;
   now?: () => Date;
@@ -111,7 +114,7 @@ export class ObjectApi {
     metadata.uid = randomUUID();
     metadata.creationTimestamp = this.#timestamp();
     metadata.generation = 1;
-    const strategy = strategyFor(info.kind, this.#options.eventTtlSeconds);
+    const strategy = strategyFor(info.kind, this.#options);
     strategy.prepareForCreate?.(object);
     applyDefaults(info, object);
     const errors = validateObject(info, object);
@@ -186,19 +189,16 @@ export class ObjectApi {
       if (preconditions?.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(qualifiedName(info), name);
       }
-      const graceful = await this.#gracefulDeletion(info, current, options);
+      // Background (the default) removes the object now; Orphan and Foreground, other finalizers, a
+      // namespace's spec.finalizers and a pod's grace period only mark it (the GC and controllers finish).
+      const plan = planDeletion(current, options.propagationPolicy, await this.#podGracePeriod(info, current, options), this.#timestamp());
       if (options.dryRun) return current;
       try {
-        if (graceful) {
-          if (current.metadata.deletionTimestamp) return current;
-          const marked = clone(current);
-          marked.metadata.deletionTimestamp = this.#timestamp();
-          if (graceful.seconds !== undefined) marked.metadata.deletionGracePeriodSeconds = graceful.seconds;
-          delete marked.metadata.resourceVersion;
-          const updated = await this.engine.update(key, encode(marked), record.revision);
-          return withRevision(marked, updated.revision);
+        if (plan.action === 'keep') return current;
+        if (plan.action === 'mark') {
+          const updated = await this.engine.update(key, encode(plan.object), record.revision);
+          return withRevision(plan.object, updated.revision);
         }
-        if (info.kind === 'Namespace') await this.#deleteNamespaceContents(name);
         const tombstone = await this.engine.delete(key, record.revision);
         return decode(tombstone);
       } catch (error) {
@@ -222,12 +222,8 @@ export class ObjectApi {
     return { ...list, items: deleted };
   }
 
-  /**
-   * Finalizers, and pods bound to a live node, make deletion graceful: the object is only marked
-   * (deletionTimestamp) and is removed when the last finalizer goes or the agent confirms.
-   */
-  async #gracefulDeletion(info: ResourceInfo, current: KubeObject, options: DeleteOptions): Promise<{ seconds?: number } | undefined> {
-    if ((current.metadata.finalizers ?? []).length > 0) return {};
+  /** A pod bound to a live node is deleted gracefully: marked, and removed when the agent confirms. */
+  async #podGracePeriod(info: ResourceInfo, current: KubeObject, options: DeleteOptions): Promise<number | undefined> {
     if (info.kind !== 'Pod' || options.gracePeriodSeconds === 0) return undefined;
     const spec = isRecord(current.spec) ? current.spec : {};
     const nodeName = typeof spec.nodeName === 'string' ? spec.nodeName : '';
@@ -235,21 +231,7 @@ export class ObjectApi {
     const nodeExists = await this.engine.get(storageKey(resource('Node'), undefined, nodeName));
     if (!nodeExists) return undefined;
     const fromSpec = typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
-    return { seconds: options.gracePeriodSeconds ?? fromSpec };
-  }
-
-  async #deleteNamespaceContents(namespace: string): Promise<void> {
-    for (const info of RESOURCES) {
-      if (!info.namespaced) continue;
-      const { items } = await this.engine.list(storagePrefix(info, namespace));
-      for (const record of items) {
-        try {
-          await this.engine.delete(record.key, record.revision);
-        } catch (error) {
-          if (!(error instanceof StoreError && error.code === 'not-found')) throw error;
-        }
-      }
-    }
+    return options.gracePeriodSeconds ?? fromSpec;
   }
 
   async #guaranteedUpdate(
@@ -273,10 +255,10 @@ export class ObjectApi {
       const unchanged = sameJson(next, current);
       if (unchanged || options.dryRun) return unchanged ? current : next;
       // The last finalizer removed from an object being deleted: the delete completes now.
-      const finished = next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0;
+      const finished = deletionFinished(next);
       try {
         if (finished) return decode(await this.engine.delete(key, record.revision));
-        const strategy = strategyFor(info.kind, this.#options.eventTtlSeconds);
+        const strategy = strategyFor(info.kind, this.#options);
         const written = await this.engine.update(key, encode(next), record.revision, strategy.ttlSeconds === undefined ? {} : { ttlSeconds: strategy.ttlSeconds });
         return withRevision(next, written.revision);
       } catch (error) {
@@ -297,6 +279,7 @@ export class ObjectApi {
       next = incoming;
       if (current.status === undefined) delete next.status;
       else next.status = clone(current.status);
+      if (info.kind === 'Namespace') keepNamespaceFinalizers(next, current);
       applyDefaults(info, next);
     }
     const metadata = next.metadata;

@@ -1,4 +1,4 @@
-/** The `scale` and `binding` subresources, built on the object verbs. */
+/** The `scale`, `binding` and `eviction` subresources, built on the object verbs. */
 import { badRequest, conflict, notFound } from '../../../api/errors.js';
 import { clone } from '../../../api/meta.js';
 import { applyPatch } from '../../../api/patch/index.js';
@@ -7,6 +7,7 @@ import { qualifiedName } from '../../../api/resources.js';
 import { labelSelectorFromObject, selectorToString } from '../../../api/selectors.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
+import { parseDeleteOptions } from './delete-options.js';
 import type { ObjectApi, WriteOptions } from './object-api.js';
 
 export interface Scale {
@@ -47,7 +48,8 @@ export async function updateScale(
   const replicas = scale.spec.replicas;
   const metadata = isRecord(scale.metadata) ? scale.metadata : {};
   const expected = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
-  if ('body' in change && expected !== undefined && expected !== current.metadata.resourceVersion) {
+  // A resourceVersion in the Scale (PUT body or patch) is a precondition, as in Kubernetes.
+  if (expected !== undefined && expected !== current.metadata.resourceVersion) {
     throw conflict(qualifiedName(info), name);
   }
   const updated = await api.patch(
@@ -84,4 +86,19 @@ export async function bindPod(api: ObjectApi, info: ResourceInfo, namespace: str
       throw error;
     }
   }
+}
+
+/**
+ * A policy/v1 Eviction: a graceful delete of the pod honouring the Eviction's deleteOptions.
+ * pm8s has no PodDisruptionBudgets, so an eviction is never refused with 429.
+ */
+export async function evictPod(api: ObjectApi, info: ResourceInfo, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<void> {
+  if (!isRecord(body)) throw badRequest('the body must be a policy/v1 Eviction');
+  if (body.kind !== undefined && body.kind !== 'Eviction') throw badRequest(`the body must be a policy/v1 Eviction, not ${JSON.stringify(body.kind)}`);
+  const metadata = isRecord(body.metadata) ? body.metadata : {};
+  if (typeof metadata.name === 'string' && metadata.name !== '' && metadata.name !== name) {
+    throw badRequest('name in URL does not match name in Eviction object', [{ field: 'metadata.name', message: 'Invalid value' }]);
+  }
+  const deleteOptions = parseDeleteOptions(body.deleteOptions, new URLSearchParams());
+  await api.delete(info, namespace, name, { ...deleteOptions, ...(options.dryRun ? { dryRun: true } : {}) });
 }

@@ -18,6 +18,8 @@ export interface ControllerConfig {
   nodeMonitorPeriodMs: number;
   /** tolerationSeconds added to pods for not-ready/unreachable NoExecute taints (default 300). */
   defaultTolerationSeconds: number;
+  /** The scheduler retries an unschedulable pod at least this often, and backs off at most this long after cluster changes (default 10 s). */
+  schedulerRetryMs: number;
   /** Work-queue retry tuning. */
   queue: WorkQueueOptions;
 }
@@ -26,6 +28,7 @@ export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
   nodeMonitorGracePeriodMs: 40_000,
   nodeMonitorPeriodMs: 5_000,
   defaultTolerationSeconds: 300,
+  schedulerRetryMs: 10_000,
   queue: {},
 };
 

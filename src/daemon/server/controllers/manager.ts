@@ -1,4 +1,5 @@
 /** Starts the scheduler and controllers inside `pm8s server`: shared informers first, workers after they sync. */
+import { setMaxListeners } from 'node:events';
 import type { ApiClient } from '../../../client/api-client.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { Controller, ControllerConfig, ControllerContext } from './controller.js';
@@ -22,6 +23,8 @@ export function startControllers(options: {
   now?: () => Date;
 }): ControllerManager {
   const abort = new AbortController();
+  // Every informer and controller listens on this one signal; more than the default 10 is expected.
+  setMaxListeners(1000, abort.signal);
   const logger = options.logger.child({ component: 'controller-manager' });
   const informers = new InformerFactory(options.client, logger);
   const context: ControllerContext = {

@@ -282,3 +282,38 @@ t.test('a request that fails mid-way leaves the server serving', async (t) => {
   t.same(results.map((result) => result.status), [400, 404, 201, 401]);
   t.equal((await server.request('GET', `${CM}/ok`)).status, 200);
 });
+
+t.test('pods/eviction: a policy/v1 Eviction is a graceful delete honouring its deleteOptions', async (t) => {
+  const server = await startTestServer(t);
+  const PODS = '/api/v1/namespaces/default/pods';
+  const pod = (name: string, nodeName?: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'main', command: ['sleep', '100'] }] },
+  });
+  const eviction = (name: string, deleteOptions: Record<string, unknown> = {}) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, deleteOptions });
+  t.equal((await server.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } })).status, 201);
+  t.equal((await server.request('POST', PODS, { body: pod('pending') })).status, 201);
+  t.equal((await server.request('POST', PODS, { body: pod('running', 'n1') })).status, 201);
+
+  const dryRun = await server.request('POST', `${PODS}/pending/eviction?dryRun=All`, { body: eviction('pending') });
+  t.equal(dryRun.status, 201, 'a dry-run eviction succeeds');
+  t.equal((await server.request('GET', `${PODS}/pending`)).status, 200, 'and leaves the pod');
+
+  const evicted = await server.request('POST', `${PODS}/pending/eviction`, { body: eviction('pending') });
+  t.equal(evicted.status, 201);
+  t.match(evicted.json, { kind: 'Status', status: 'Success' });
+  assertStatus(t, await server.request('GET', `${PODS}/pending`), 404, 'NotFound', 'an unbound pod goes at once');
+
+  t.equal((await server.request('POST', `${PODS}/running/eviction`, { body: eviction('running', { gracePeriodSeconds: 7 }) })).status, 201);
+  const terminating = (await server.request('GET', `${PODS}/running`)).json as { metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } };
+  t.ok(terminating.metadata.deletionTimestamp, 'a pod on a node is deleted gracefully: its agent confirms');
+  t.equal(terminating.metadata.deletionGracePeriodSeconds, 7, 'with the grace period of the Eviction\'s deleteOptions');
+
+  assertStatus(t, await server.request('POST', `${PODS}/nobody/eviction`, { body: eviction('nobody') }), 404, 'NotFound', 'evicting a missing pod');
+  assertStatus(t, await server.request('POST', `${PODS}/running/eviction`, { body: eviction('other') }), 400, 'BadRequest', 'the Eviction names another pod');
+  assertStatus(t, await server.request('POST', `${PODS}/running/eviction`, { body: { kind: 'Binding' } }), 400, 'BadRequest', 'not an Eviction');
+  assertStatus(t, await server.request('POST', `${PODS}/running/eviction`, { body: eviction('running', { gracePeriodSeconds: -3 }) }), 400, 'BadRequest', 'bad deleteOptions');
+  assertStatus(t, await server.request('GET', `${PODS}/running/eviction`), 405, 'MethodNotAllowed', 'GET of an eviction');
+});

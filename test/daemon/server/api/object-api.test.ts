@@ -240,10 +240,67 @@ t.test('namespaces: system ones exist and are protected; cluster-scoped vs names
   const terminating = await apiError(t, api.create(CONFIGMAPS, 'closing', configMap('late')), 403, 'Forbidden', 'create in a terminating namespace');
   t.match(terminating?.message, /being terminated/);
 
-  await api.delete(NAMESPACES, undefined, 'team');
-  await apiError(t, api.get(NAMESPACES, undefined, 'team'), 404, 'NotFound', 'the namespace is deleted');
-  t.same(names((await api.list(CONFIGMAPS, 'team')).items), [], 'with its contents');
+  t.same(namespace.spec, { finalizers: ['kubernetes'] }, 'a new namespace carries the kubernetes finalizer');
+  const replaced = await api.update(NAMESPACES, undefined, 'team', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', labels: { a: 'b' } } });
+  t.same(replaced.spec, { finalizers: ['kubernetes'] }, 'an update of a live namespace cannot drop it');
+
+  // Contents go through the namespace controller (test/daemon/server/controllers/namespace.test.ts); the API only marks.
+  const terminatingTeam = await api.delete(NAMESPACES, undefined, 'team');
+  t.ok(terminatingTeam.metadata.deletionTimestamp, 'delete marks the namespace');
+  t.match(terminatingTeam.status, { phase: 'Terminating' });
+  t.same(names((await api.list(CONFIGMAPS, 'team')).items), ['shared'], 'the API alone deletes no contents');
+  const repeated = await api.delete(NAMESPACES, undefined, 'team');
+  t.equal(repeated.metadata.resourceVersion, terminatingTeam.metadata.resourceVersion, 'a second delete changes nothing');
+  await api.delete(CONFIGMAPS, 'team', 'shared');
+  const finalizing = structuredClone(await api.get(NAMESPACES, undefined, 'team'));
+  finalizing.spec = { finalizers: [] };
+  await api.update(NAMESPACES, undefined, 'team', finalizing);
+  await apiError(t, api.get(NAMESPACES, undefined, 'team'), 404, 'NotFound', 'removing the kubernetes finalizer deletes the namespace');
   t.ok(await api.get(CONFIGMAPS, 'default', 'shared'), 'other namespaces keep theirs');
+
+  await api.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bare' } });
+  const bare = structuredClone(await api.get(NAMESPACES, undefined, 'bare'));
+  bare.metadata.finalizers = ['example.com/hold'];
+  await api.update(NAMESPACES, undefined, 'bare', bare);
+  await api.delete(NAMESPACES, undefined, 'bare');
+  const unfinalized = structuredClone(await api.get(NAMESPACES, undefined, 'bare'));
+  unfinalized.spec = {};
+  await api.update(NAMESPACES, undefined, 'bare', unfinalized);
+  t.ok(await api.get(NAMESPACES, undefined, 'bare'), 'metadata.finalizers still hold a finalized namespace');
+  await api.patch(NAMESPACES, undefined, 'bare', 'application/merge-patch+json', { metadata: { finalizers: null } });
+  await apiError(t, api.get(NAMESPACES, undefined, 'bare'), 404, 'NotFound', 'and it goes with the last one');
+});
+
+t.test('propagationPolicy: Background deletes at once; Orphan and Foreground leave a finalizer for the GC', async (t) => {
+  const { api } = await openApi(t);
+  await api.create(CONFIGMAPS, 'default', configMap('background'));
+  const removed = await api.delete(CONFIGMAPS, 'default', 'background', { propagationPolicy: 'Background' });
+  t.equal(removed.metadata.finalizers, undefined);
+  await apiError(t, api.get(CONFIGMAPS, 'default', 'background'), 404, 'NotFound', 'Background removes the owner now');
+
+  await api.create(CONFIGMAPS, 'default', configMap('orphaning'));
+  const orphaning = await api.delete(CONFIGMAPS, 'default', 'orphaning', { propagationPolicy: 'Orphan' });
+  t.ok(orphaning.metadata.deletionTimestamp, 'Orphan marks');
+  t.same(orphaning.metadata.finalizers, ['orphan']);
+  t.same((await api.get(CONFIGMAPS, 'default', 'orphaning')).metadata.finalizers, ['orphan'], 'stored');
+  const plain = await api.delete(CONFIGMAPS, 'default', 'orphaning');
+  t.equal(plain.metadata.resourceVersion, orphaning.metadata.resourceVersion, 'a delete without a policy keeps the one chosen');
+  const switched = await api.delete(CONFIGMAPS, 'default', 'orphaning', { propagationPolicy: 'Foreground' });
+  t.same(switched.metadata.finalizers, ['foregroundDeletion'], 'an explicit policy replaces it');
+  await api.delete(CONFIGMAPS, 'default', 'orphaning', { propagationPolicy: 'Background' });
+  await apiError(t, api.get(CONFIGMAPS, 'default', 'orphaning'), 404, 'NotFound', 'Background on a marked object removes it when nothing else holds it');
+
+  await api.create(CONFIGMAPS, 'default', configMap('fore', {}, { finalizers: ['example.com/keep'] }));
+  const fore = await api.delete(CONFIGMAPS, 'default', 'fore', { propagationPolicy: 'Foreground' });
+  t.same(fore.metadata.finalizers, ['example.com/keep', 'foregroundDeletion'], 'Foreground adds its finalizer to the others');
+  await api.delete(CONFIGMAPS, 'default', 'fore', { propagationPolicy: 'Background' });
+  t.same((await api.get(CONFIGMAPS, 'default', 'fore')).metadata.finalizers, ['example.com/keep'], 'other finalizers still hold it');
+  await api.patch(CONFIGMAPS, 'default', 'fore', 'application/merge-patch+json', { metadata: { finalizers: null } });
+  await apiError(t, api.get(CONFIGMAPS, 'default', 'fore'), 404, 'NotFound', 'gone with the last finalizer');
+
+  await api.create(CONFIGMAPS, 'default', configMap('dry'));
+  await api.delete(CONFIGMAPS, 'default', 'dry', { propagationPolicy: 'Orphan', dryRun: true });
+  t.equal((await api.get(CONFIGMAPS, 'default', 'dry')).metadata.finalizers, undefined, 'a dry run changes nothing');
 });
 
 t.test('generateName', async (t) => {
@@ -414,6 +471,10 @@ t.test('scale subresource: get and update', async (t) => {
   await apiError(t, updateScale(api, DEPLOYMENTS, 'default', 'scaled', { body: { ...scale, spec: { replicas: 1 } } }), 409, 'Conflict', 'a Scale with a stale resourceVersion');
   const patched = await updateScale(api, DEPLOYMENTS, 'default', 'scaled', { contentType: 'application/merge-patch+json', patch: { spec: { replicas: 0 } } });
   t.equal(patched.spec.replicas, 0, 'a patch of the Scale');
+  const stalePatch = { contentType: 'application/merge-patch+json', patch: { metadata: { resourceVersion: created.metadata.resourceVersion }, spec: { replicas: 4 } } };
+  await apiError(t, updateScale(api, DEPLOYMENTS, 'default', 'scaled', stalePatch), 409, 'Conflict', 'a patch naming a stale resourceVersion (pm8s scale --current-replicas)');
+  const freshPatch = { contentType: 'application/merge-patch+json', patch: { metadata: { resourceVersion: patched.metadata.resourceVersion }, spec: { replicas: 4 } } };
+  t.equal((await updateScale(api, DEPLOYMENTS, 'default', 'scaled', freshPatch)).spec.replicas, 4, 'a patch naming the current resourceVersion');
   const template = (await api.get(DEPLOYMENTS, 'default', 'scaled')).spec as { template: unknown };
   t.same(template.template, (created.spec as { template: unknown }).template, 'only replicas changed');
   await apiError(t, updateScale(api, DEPLOYMENTS, 'default', 'scaled', { body: { spec: { replicas: -3 } } }), 422, 'Invalid', 'negative scale');
