@@ -20,7 +20,7 @@ export interface TableRow {
 export interface Table {
   kind: 'Table';
   apiVersion: 'meta.k8s.io/v1';
-  metadata: { resourceVersion?: string };
+  metadata: { resourceVersion?: string; continue?: string };
   columnDefinitions: TableColumn[];
   rows: TableRow[];
 }

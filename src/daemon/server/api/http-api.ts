@@ -110,6 +110,8 @@ export function createHttpApi(options: HttpApiOptions): Handler {
         return options.watches.serve(request, response, info, namespace, { ...listOptions, ...(table ? { table } : {}) });
       }
       if (method === 'GET') return sendObject(response, 200, await api.list(info, namespace, listOptions), info, table);
+      // The all-namespaces path of a namespaced kind is for reading only, as in Kubernetes.
+      if (info.namespaced && namespace === undefined) throw methodNotAllowed(method);
       if (method === 'POST') return sendJson(response, 201, await api.create(info, namespace, await readJsonBody(request), dryRun));
       if (method === 'DELETE') {
         const deleteOptions = parseDeleteOptions(await readOptionalJson(request), query);
@@ -206,7 +208,11 @@ function tableRequest(request: IncomingMessage, query: URLSearchParams): { inclu
 function sendObject(response: ServerResponse, code: number, value: KubeObject | KubeList, info: ResourceInfo, table: { includeObject: IncludeObject } | undefined): void {
   if (!table) return sendJson(response, code, value);
   const objects = Array.isArray(value.items) ? (value as KubeList).items : [value as KubeObject];
-  sendJson(response, code, toTable(info, objects, { includeObject: table.includeObject, resourceVersion: value.metadata.resourceVersion }));
+  const rendered = toTable(info, objects, { includeObject: table.includeObject, resourceVersion: value.metadata.resourceVersion });
+  // kubectl pages with limit=500 and follows `continue`: a Table without it would silently stop at 500.
+  const next = (value as KubeList).metadata.continue;
+  if (next) rendered.metadata.continue = next;
+  sendJson(response, code, rendered);
 }
 
 export function sendJson(response: ServerResponse, code: number, value: unknown): void {

@@ -196,7 +196,8 @@ export class ObjectApi {
       try {
         if (plan.action === 'keep') return current;
         if (plan.action === 'mark') {
-          const updated = await this.engine.update(key, encode(plan.object), record.revision);
+          const ttl = strategyFor(info.kind, this.#options).ttlSeconds;
+          const updated = await this.engine.update(key, encode(plan.object), record.revision, ttl === undefined ? {} : { ttlSeconds: ttl });
           return withRevision(plan.object, updated.revision);
         }
         const tombstone = await this.engine.delete(key, record.revision);
@@ -283,6 +284,10 @@ export class ObjectApi {
       applyDefaults(info, next);
     }
     const metadata = next.metadata;
+    // A uid in the body names the object the client meant: a different one (deleted and re-created) is a conflict.
+    if (metadata.uid !== undefined && metadata.uid !== '' && metadata.uid !== current.metadata.uid) {
+      throw conflict(qualifiedName(info), metadata.name ?? '', `Precondition failed: UID in precondition: ${String(metadata.uid)}, UID in object meta: ${current.metadata.uid}`);
+    }
     metadata.uid = current.metadata.uid;
     metadata.creationTimestamp = current.metadata.creationTimestamp;
     metadata.generation = current.metadata.generation ?? 1;

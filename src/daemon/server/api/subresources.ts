@@ -43,12 +43,16 @@ export async function updateScale(
   options: WriteOptions = {},
 ): Promise<Scale> {
   const current = await api.get(info, namespace, name);
-  const scale = 'body' in change ? change.body : applyPatch(change.contentType, scaleOf(current), change.patch, 'Scale');
+  // The patch applies to a Scale without a resourceVersion, so one in the result came from the client.
+  const base = scaleOf(current);
+  delete base.metadata.resourceVersion;
+  const scale = 'body' in change ? change.body : applyPatch(change.contentType, base, change.patch, 'Scale');
   if (!isRecord(scale) || !isRecord(scale.spec)) throw badRequest('the body must be an autoscaling/v1 Scale with spec.replicas');
   const replicas = scale.spec.replicas;
   const metadata = isRecord(scale.metadata) ? scale.metadata : {};
   const expected = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
-  // A resourceVersion in the Scale (PUT body or patch) is a precondition, as in Kubernetes.
+  // A resourceVersion the client sent (PUT body or patch) is a precondition, as in Kubernetes;
+  // without one, a status write racing with this scale is retried, not a conflict.
   if (expected !== undefined && expected !== current.metadata.resourceVersion) {
     throw conflict(qualifiedName(info), name);
   }
@@ -57,7 +61,7 @@ export async function updateScale(
     namespace,
     name,
     'application/merge-patch+json',
-    { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { replicas } },
+    { ...(expected === undefined ? {} : { metadata: { resourceVersion: expected } }), spec: { replicas } },
     options,
   );
   return scaleOf(updated);

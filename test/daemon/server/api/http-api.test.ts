@@ -317,3 +317,27 @@ t.test('pods/eviction: a policy/v1 Eviction is a graceful delete honouring its d
   assertStatus(t, await server.request('POST', `${PODS}/running/eviction`, { body: eviction('running', { gracePeriodSeconds: -3 }) }), 400, 'BadRequest', 'bad deleteOptions');
   assertStatus(t, await server.request('GET', `${PODS}/running/eviction`), 405, 'MethodNotAllowed', 'GET of an eviction');
 });
+
+t.test('Table lists carry `continue`, so kubectl pages past its limit of 500', async (t) => {
+  const server = await startTestServer(t);
+  for (const name of ['a', 'b', 'c']) await server.request('POST', CM, { body: configMap(name) });
+  const table = (await server.request('GET', `${CM}?limit=2`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } })).json as {
+    kind: string;
+    rows: unknown[];
+    metadata: { continue?: string };
+  };
+  t.equal(table.kind, 'Table');
+  t.equal(table.rows.length, 2);
+  t.ok(table.metadata.continue, 'the Table names where to continue');
+  const rest = (await server.request('GET', `${CM}?limit=2&continue=${encodeURIComponent(table.metadata.continue!)}`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } })).json as { rows: unknown[]; metadata: { continue?: string } };
+  t.equal(rest.rows.length, 1);
+  t.notOk(rest.metadata.continue);
+});
+
+t.test('the all-namespaces path of a namespaced kind is read-only (405)', async (t) => {
+  const server = await startTestServer(t);
+  await server.request('POST', CM, { body: configMap('keep') });
+  assertStatus(t, await server.request('POST', '/api/v1/configmaps', { body: configMap('nowhere') }), 405, 'MethodNotAllowed');
+  assertStatus(t, await server.request('DELETE', '/api/v1/configmaps'), 405, 'MethodNotAllowed');
+  t.equal((await server.request('GET', `${CM}/keep`)).status, 200, 'nothing was deleted');
+});
