@@ -20,6 +20,7 @@ import { silentLogger } from '../../../../src/lib/logger.js';
 import { SimulatedCluster } from '../../../../src/testing/simulated-nodes.js';
 import { startTestCluster } from '../../../helpers/cluster.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { SQLITE_LOCKER } from '../../../helpers/sqlite-locker.js';
 
 const pods = resolveResource('pods')!;
 const nodes = resolveResource('nodes')!;
@@ -198,19 +199,9 @@ t.test('while the store reports itself unhealthy no node is judged; afterwards n
   t.equal((await readyOf(client, 'a'))?.status, 'True', 'the renewing nodes stay Ready');
 });
 
-// Holds the database's write lock until told to let go on stdin (or 15 s, so it can never linger).
-const LOCKER = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2]);
-db.exec('BEGIN IMMEDIATE');
-process.stdout.write('locked\\n');
-const release = () => { db.exec('COMMIT'); db.close(); process.exit(0); };
-process.stdin.once('data', release);
-setTimeout(release, 15000).unref();
-`;
 
 async function holdWriteLock(t: Test, database: string): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, ['-e', LOCKER, createRequire(import.meta.url).resolve('better-sqlite3'), database], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SQLITE_LOCKER, createRequire(import.meta.url).resolve('better-sqlite3'), database], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -10,6 +10,7 @@ import { StoreError } from '../../../../src/daemon/server/store/engine.js';
 import { SqliteEngine } from '../../../../src/daemon/server/store/sqlite-engine.js';
 import { Model, engineConformance, rejectsWithCode } from '../../../helpers/store-conformance.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { SQLITE_LOCKER } from '../../../helpers/sqlite-locker.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -142,21 +143,11 @@ t.test('a file that is not a database is refused with a clear error', async (t) 
   t.match((error as Error).message, 'is not an SQLite database');
 });
 
-// Holds the database's write lock until told to let go on stdin (or 10 s, so it can never linger).
-const LOCKER = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2]);
-db.exec('BEGIN IMMEDIATE');
-process.stdout.write('locked\\n');
-const release = () => { db.exec('COMMIT'); db.close(); process.exit(0); };
-process.stdin.once('data', release);
-setTimeout(release, 10000).unref();
-`;
 
 t.test('a write blocked by another process holding the lock fails busy, and the engine recovers', async (t) => {
   const { engine, path } = openEngine(t, { busyTimeoutMs: 200 });
   const before = await engine.create('/busy/a', 'a');
-  const locker = spawnNode(t, ['-e', LOCKER, betterSqlite, path]);
+  const locker = spawnNode(t, ['-e', SQLITE_LOCKER, betterSqlite, path]);
   await waitFor(() => locker.lines.includes('locked'), { what: 'the locker to take the lock' });
   const started = performance.now();
   // The event loop keeps turning while the write waits: count timer ticks meanwhile.
