@@ -108,8 +108,14 @@ t.test('server-owned metadata cannot be set by clients', async (t) => {
   t.equal(created.metadata.generation, 1);
   t.not(created.metadata.creationTimestamp, '2000-01-01T00:00:00Z');
   t.equal(created.metadata.deletionTimestamp, undefined);
+  // A uid in an update names the object meant; another one is a conflict (Kubernetes' UID precondition).
+  const forged = structuredClone(created);
+  Object.assign(forged.metadata, { uid: 'forged' });
+  forged.data = { changed: 'no' };
+  t.match(await api.update(CONFIGMAPS, 'default', 'owned', forged).catch((error: unknown) => error), { code: 409, reason: 'Conflict' });
+  t.equal((await api.get(CONFIGMAPS, 'default', 'owned')).metadata.resourceVersion, created.metadata.resourceVersion, 'nothing written');
   const update = structuredClone(created);
-  Object.assign(update.metadata, { uid: 'forged', generation: 42, creationTimestamp: '2000-01-01T00:00:00Z' });
+  Object.assign(update.metadata, { generation: 42, creationTimestamp: '2000-01-01T00:00:00Z' });
   update.data = { changed: 'yes' };
   const updated = await api.update(CONFIGMAPS, 'default', 'owned', update);
   t.equal(updated.metadata.uid, created.metadata.uid);
