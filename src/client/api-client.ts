@@ -56,7 +56,7 @@ export interface ApiClient {
   ): Promise<KubeObject>;
   delete(info: ResourceInfo, namespace: string | undefined, name: string, query?: DeleteQuery & WriteQuery): Promise<KubeObject>;
   /** The scheduler's `pods/binding`: sets `spec.nodeName` once; a pod bound elsewhere is 409. */
-  bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query?: WriteQuery): Promise<void>;
+  bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query?: WriteQuery & { uid?: string }): Promise<void>;
   /** Calls `onEvent` for each event (ERROR events included, as sent); `done` rejects on transport failure. */
   watch(info: ResourceInfo, namespace: string | undefined, query: WatchQuery, onEvent: (event: WatchEvent) => void): Promise<WatchHandle>;
 }

@@ -135,9 +135,10 @@ export class HttpClient implements ApiClient {
     return (await this.#request('PATCH', path, { body: patch, contentType: type, query: writeQuery(query) })) as KubeObject;
   }
 
-  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<void> {
+  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery & { uid?: string } = {}): Promise<void> {
     const path = this.#path(info, this.#objectNamespace(info, namespace), name, 'binding');
-    await this.#request('POST', path, { body: bindingOf(namespace, name, nodeName), query: writeQuery(query) });
+    const { uid, ...write } = query;
+    await this.#request('POST', path, { body: bindingOf(namespace, name, nodeName, uid), query: writeQuery(write) });
   }
 
   /** `pods/eviction`: a policy/v1 Eviction, a graceful delete of the pod with these options (as `kubectl drain` sends it). */

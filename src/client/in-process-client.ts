@@ -70,10 +70,10 @@ export class InProcessClient implements ApiClient {
   }
 
   /** The scheduler's `pods/binding` POST. */
-  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery = {}): Promise<void> {
+  async bind(info: ResourceInfo, namespace: string | undefined, name: string, nodeName: string, query: WriteQuery & { uid?: string } = {}): Promise<void> {
     checkSubresource(info, 'binding');
     const scope = scopeOf(info, namespace);
-    await bindPod(this.#api, info, scope, name, bindingOf(scope, name, nodeName), writeOptions(query));
+    await bindPod(this.#api, info, scope, name, bindingOf(scope, name, nodeName, query.uid), writeOptions(query));
   }
 
   /**
@@ -150,8 +150,8 @@ export class InProcessClient implements ApiClient {
   }
 }
 
-export function bindingOf(namespace: string | undefined, name: string, nodeName: string): Record<string, unknown> {
-  return { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
+export function bindingOf(namespace: string | undefined, name: string, nodeName: string, uid?: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, ...(uid ? { uid } : {}) }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
 }
 
 /** One object of a namespaced kind always lives in a namespace: `default` when none is named, as over HTTP with a default context. */

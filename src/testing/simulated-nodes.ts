@@ -104,6 +104,8 @@ export class SimulatedCluster {
       spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTimestamp() },
     });
     this.#active.set(name, true);
+    // Pods bound before the node registered wait for it, as they would for a real agent.
+    for (const pod of this.podsOn(name)) this.#handle(pod);
     return node;
   }
 

@@ -73,8 +73,13 @@ export async function bindPod(api: ObjectApi, info: ResourceInfo, namespace: str
     throw badRequest('target.name: Required value: a Binding needs target.name, the node to bind to', [{ field: 'target.name', message: 'Required value' }]);
   }
   const nodeName = body.target.name;
-  for (;;) {
+  // A Binding naming a uid binds only that pod, not a same-named one re-created since the decision.
+  const uid = isRecord(body.metadata) && typeof body.metadata.uid === 'string' && body.metadata.uid !== '' ? body.metadata.uid : undefined;
+  for (let attempt = 0; ; attempt++) {
     const pod = await api.get(info, namespace, name);
+    if (uid !== undefined && pod.metadata.uid !== uid) {
+      throw conflict(qualifiedName(info), name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
+    }
     if (pod.metadata.deletionTimestamp) throw conflict(qualifiedName(info), name, 'pod is being deleted, cannot be assigned to a host');
     const spec = isRecord(pod.spec) ? pod.spec : {};
     if (typeof spec.nodeName === 'string' && spec.nodeName !== '') {
@@ -85,7 +90,7 @@ export async function bindPod(api: ObjectApi, info: ResourceInfo, namespace: str
     try {
       return await api.update(info, namespace, name, bound, options);
     } catch (error) {
-      if ((error as { reason?: string }).reason === 'Conflict') continue;
+      if ((error as { reason?: string }).reason === 'Conflict' && attempt < 16) continue;
       if ((error as { reason?: string }).reason === 'NotFound') throw notFound(qualifiedName(info), name, info.resource);
       throw error;
     }

@@ -50,6 +50,8 @@ export interface Controller {
   readonly name: string;
   /** Parallel reconciles (different keys); default 2. */
   readonly workers?: number;
+  /** Retry tuning of this controller's queue, when the shared defaults do not fit. */
+  queueOptions?(config: ControllerConfig): WorkQueueOptions;
   /** Asks for informers and registers handlers that only enqueue keys. Runs before informers start. */
   setup(context: ControllerContext, queue: WorkQueue): void;
   reconcile(key: string, context: ControllerContext): Promise<ReconcileResult>;

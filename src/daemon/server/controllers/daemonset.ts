@@ -121,6 +121,11 @@ export class DaemonSetController implements Controller {
     // A write not yet in the cache would make the cache lie: only status until it shows up.
     const satisfied = this.#satisfied(key, nowMs);
     let requeueAfterMs: number | undefined;
+    if (!satisfied) {
+      // If the awaited events never come (a missed watch event), look again when the expectations expire.
+      const since = this.#expectations.get(key)?.sinceMs ?? nowMs;
+      requeueAfterMs = Math.max(0, EXPECTATIONS_TIMEOUT_MS - (nowMs - since));
+    }
     if (satisfied) {
       const manage = planManage(daemonSet, nodeList, byNode, hash, nowMs, this.#failedPodGate(key, nowMs));
       requeueAfterMs = manage.requeueAfterMs;

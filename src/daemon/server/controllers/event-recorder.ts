@@ -22,6 +22,8 @@ const events = resolveResource('events')!;
 /** Repeats further apart than this start a new Event (Kubernetes aggregates over 10 minutes). */
 const CORRELATION_WINDOW_MS = 10 * 60_000;
 const MAX_REMEMBERED = 4096;
+/** Events waiting to be written; beyond this, new ones are dropped until the backlog drains. */
+const MAX_PENDING = 1000;
 
 interface Remembered {
   name: string;
@@ -33,6 +35,8 @@ interface Remembered {
 export function createEventRecorder(client: ApiClient, component: string, logger: Logger, now: () => Date = () => new Date()): EventRecorder {
   const remembered = new Map<string, Remembered>();
   let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let dropped = 0;
 
   const write = async (object: KubeObject, type: EventType, reason: string, message: string): Promise<void> => {
     const namespace = object.metadata.namespace ?? 'default';
@@ -51,7 +55,8 @@ export function createEventRecorder(client: ApiClient, component: string, logger
         if ((error as ApiError).code !== 404) throw error;
       }
     }
-    const name = `${object.metadata.name}.${createHash('sha256').update(`${identity}/${at.getTime()}`).digest('hex').slice(0, 16)}`;
+    // `<object>.<16 hex>` as Kubernetes names them, within the 253-character name limit.
+    const name = `${(object.metadata.name ?? 'object').slice(0, 236)}.${createHash('sha256').update(`${identity}/${at.getTime()}`).digest('hex').slice(0, 16)}`;
     await client.create(events, namespace, {
       apiVersion: 'v1',
       kind: 'Event',
@@ -79,10 +84,26 @@ export function createEventRecorder(client: ApiClient, component: string, logger
 
   return {
     event(object, type, reason, message) {
+      // Events are best effort: past a bounded backlog they are dropped (and counted), so a burst
+      // never holds thousands of objects in memory or delays shutdown.
+      if (pending >= MAX_PENDING) {
+        if (dropped++ === 0) logger.warn('too many events waiting to be written; dropping some', { pending });
+        return;
+      }
+      pending++;
       // One at a time, so repeats of the same event find the one written before them.
-      chain = chain.then(() => write(object, type, reason, message)).catch((error: unknown) => {
-        logger.warn('could not record an event', { reason, object: `${object.kind}/${object.metadata.name}`, error });
-      });
+      chain = chain
+        .then(() => write(object, type, reason, message))
+        .catch((error: unknown) => {
+          logger.warn('could not record an event', { reason, object: `${object.kind}/${object.metadata.name}`, error });
+        })
+        .finally(() => {
+          pending--;
+          if (pending === 0 && dropped > 0) {
+            logger.warn('events were dropped while the backlog was full', { dropped });
+            dropped = 0;
+          }
+        });
     },
     flush: () => chain,
   };

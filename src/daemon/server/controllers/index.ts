@@ -5,6 +5,7 @@ import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
+import { PodGarbageCollector } from './pod-gc.js';
 import { ReplicaSetController } from './replicaset.js';
 import { StatefulSetController } from './statefulset.js';
 import { TaintEvictionController } from './taint-eviction.js';
@@ -21,5 +22,6 @@ export function createControllers(): Controller[] {
     new StatefulSetController(),
     new GarbageCollector(),
     new NamespaceController(),
+    new PodGarbageCollector(),
   ];
 }

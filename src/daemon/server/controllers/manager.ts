@@ -6,6 +6,7 @@ import type { Controller, ControllerConfig, ControllerContext } from './controll
 import { newQueue, runController } from './controller.js';
 import { createEventRecorder } from './event-recorder.js';
 import { InformerFactory } from './informer-factory.js';
+import { WorkQueue } from './work-queue.js';
 
 export interface ControllerManager {
   /** Resolves once every informer has synced and every controller runs. */
@@ -39,7 +40,7 @@ export function startControllers(options: {
   const runs: Promise<void>[] = [];
   const started = (async () => {
     const queues = options.controllers.map((controller) => {
-      const queue = newQueue(options.config);
+      const queue = controller.queueOptions ? new WorkQueue({ ...options.config.queue, ...controller.queueOptions(options.config) }) : newQueue(options.config);
       controller.setup(context, queue);
       return queue;
     });
@@ -56,7 +57,8 @@ export function startControllers(options: {
     async stop() {
       abort.abort();
       await Promise.allSettled([started, ...runs]);
-      await context.recorder.flush();
+      // Events still waiting are best effort: give them a moment, never hold up shutdown for long.
+      await Promise.race([context.recorder.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     },
   };
 }

@@ -116,7 +116,9 @@ export class NodeLifecycleController implements Controller {
     }
 
     const results = await Promise.allSettled(
-      all.map((node) => this.#reconcileNode(node, this.#mode === 'normal' && age(node) > grace, this.#mode === 'full-disruption', context)),
+      // Even in a full disruption a silent node is marked Unknown (and unschedulable), as Kubernetes
+      // does, so nothing new is sent to it; only the evicting NoExecute taint is held back.
+      all.map((node) => this.#reconcileNode(node, age(node) > grace, this.#mode === 'full-disruption', context)),
     );
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     // A conflict only means the node changed under us; the next pass, one period away, looks again.
@@ -152,7 +154,11 @@ export class NodeLifecycleController implements Controller {
       if (ready?.status === 'True') context.recorder.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
     }
     const current = taintsOf(node);
-    const wanted = desiredTaints(current, readyCondition(node)?.status, disrupted, context.now());
+    // Unknown from before (a disruption, a server restart) but heard within the fresh grace period:
+    // no evicting taint until we ourselves have seen it silent that long.
+    const readyStatus = readyCondition(node)?.status;
+    const holdEviction = disrupted || (readyStatus === 'Unknown' && !markUnknown);
+    const wanted = desiredTaints(current, readyStatus, holdEviction, context.now());
     if (sameTaints(current, wanted)) return;
     const updated = clone(node);
     updated.spec = { ...(isRecord(updated.spec) ? updated.spec : {}), taints: wanted };

@@ -102,13 +102,14 @@ export class WorkQueue {
 
   /** The next key to process, or undefined once the queue is shut down. Call `done(key)` after. */
   get(): Promise<string | undefined> {
+    // After shutdown nothing more is handed out, even what was queued: the caches are stopping.
+    if (this.#shutDown) return Promise.resolve(undefined);
     const key = this.#queue.shift();
     if (key !== undefined) {
       this.#dirty.delete(key);
       this.#processing.add(key);
       return Promise.resolve(key);
     }
-    if (this.#shutDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 

@@ -15,7 +15,7 @@ import { objectKey } from '../../../api/meta.js';
 import { resolveResource } from '../../../api/resources.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Informer } from '../../../client/informer.js';
-import type { Controller, ControllerContext, ReconcileResult } from '../controllers/controller.js';
+import type { Controller, ControllerConfig, ControllerContext, ReconcileResult } from '../controllers/controller.js';
 import { splitKey } from '../controllers/controller.js';
 import type { WorkQueue } from '../controllers/work-queue.js';
 import type { SchedulingPod } from './filters.js';
@@ -24,10 +24,13 @@ import type { NodeInfo } from './node-info.js';
 import { ClusterView, podRequestOf } from './node-info.js';
 import { selectNode } from './scores.js';
 import { checkClaims, placeClaim, SELECTED_NODE_ANNOTATION } from './volume-claims.js';
+import type { WorkQueueOptions } from '../controllers/work-queue.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 /** Kubernetes' podInitialBackoffSeconds; doubles per failed attempt up to `schedulerRetryMs`. */
 const INITIAL_BACKOFF_MS = 1000;
+/** An unchanged FailedScheduling reason is recorded again at most this often (Kubernetes' event spam filter idea). */
+const EVENT_REPEAT_MS = 5 * 60_000;
 /**
  * Decisions are synchronous, so workers only let binds overlap: the store commits the writes that
  * arrive together in one transaction, so many binds in flight cost few disk flushes.
@@ -63,6 +66,8 @@ const schedulingState = (node: Node): string =>
 interface Unschedulable {
   attempts: number;
   lastAttemptMs: number;
+  lastMessage?: string;
+  lastEventMs?: number;
 }
 
 type Decision = { nodeName: string; scheduling: SchedulingPod; claimsToPlace: PersistentVolumeClaim[] } | { message: string };
@@ -70,6 +75,11 @@ type Decision = { nodeName: string; scheduling: SchedulingPod; claimsToPlace: Pe
 export class Scheduler implements Controller {
   readonly name = 'scheduler';
   readonly workers = SCHEDULER_WORKERS;
+
+  /** A failing bind (store busy) retries no slower than the unschedulable retry, not the generic 1000 s cap. */
+  queueOptions(config: ControllerConfig): WorkQueueOptions {
+    return { maxDelayMs: config.schedulerRetryMs };
+  }
   readonly #view = new ClusterView();
   readonly #unschedulable = new Map<string, Unschedulable>();
   #pods: Informer | undefined;
@@ -140,7 +150,7 @@ export class Scheduler implements Controller {
     try {
       for (const claim of decision.claimsToPlace) await placeClaim(context.client, claim, nodeName);
       binding = true;
-      await context.client.bind(pods, namespace, name, nodeName);
+      await context.client.bind(pods, namespace, name, nodeName, pod.metadata.uid ? { uid: pod.metadata.uid } : {});
     } catch (error) {
       if (this.#view.unassume(key, nodeName)) this.#requeueUnschedulable();
       // The pod was deleted meanwhile: nothing to do. Anything else (a conflict included) retries with backoff.
@@ -173,9 +183,17 @@ export class Scheduler implements Controller {
 
   async #unschedulableResult(key: string, pod: Pod, message: string, context: ControllerContext): Promise<ReconcileResult> {
     const previous = this.#unschedulable.get(key);
-    this.#unschedulable.set(key, { attempts: (previous?.attempts ?? 0) + 1, lastAttemptMs: this.#now() });
-    // The recorder folds repeats of one message into one Event with a count.
-    context.recorder.event(pod as KubeObject, 'Warning', 'FailedScheduling', message);
+    const now = this.#now();
+    // A retry that fails for the same reason is not news: record it again only when the reason
+    // changes or every few minutes, so a cluster full of pending pods does not write Events forever.
+    const repeat = previous?.lastMessage === message && now - (previous.lastEventMs ?? 0) < EVENT_REPEAT_MS;
+    this.#unschedulable.set(key, {
+      attempts: (previous?.attempts ?? 0) + 1,
+      lastAttemptMs: now,
+      lastMessage: message,
+      lastEventMs: repeat ? previous.lastEventMs : now,
+    });
+    if (!repeat) context.recorder.event(pod as KubeObject, 'Warning', 'FailedScheduling', message);
     const current = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
     if (current?.status !== 'False' || current.reason !== 'Unschedulable' || current.message !== message) {
       await this.#setScheduledCondition(context, pod, { status: 'False', reason: 'Unschedulable', message });
