@@ -1,33 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync } from 'node:fs';
 import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Test } from 'tap';
 import t from 'tap';
 import { rotateLog } from '../../../src/runtime/logs/rotate-log.js';
 import { readRotationState } from '../../../src/runtime/logs/rotation-state.js';
 import { openLogFile } from '../../../src/runtime/logs/open-log-file.js';
-import { killProcess } from '../../helpers/processes.js';
 import { waitFor } from '../../helpers/wait.js';
+import { startWriter } from '../../helpers/log-writer.js';
 
-// Writes `line <n>` (padded to `width` bytes) every `everyMs`, `count` lines, then exits.
-const NUMBERED_WRITER = `
-const fs = require('node:fs');
-const [count, everyMs, width] = process.argv.slice(1).map(Number);
-let n = 0;
-const timer = setInterval(() => {
-  n++;
-  fs.writeSync(1, ('line ' + n).padEnd(width - 1, '.') + '\\n');
-  if (n >= count) clearInterval(timer);
-}, everyMs);`;
-
-function startWriter(t: Test, fd: number, args: number[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-e', NUMBERED_WRITER, ...args.map(String)], { stdio: ['ignore', fd, fd], detached: true });
-  t.teardown(() => killProcess(child));
-  closeSync(fd);
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-}
 
 async function rotatedFiles(dir: string, base: string): Promise<string[]> {
   const names = (await readdir(dir)).filter((name) => new RegExp(`^${base.replace('.', '\\.')}\\.\\d+$`).test(name));
