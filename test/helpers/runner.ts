@@ -1,5 +1,6 @@
 /** Shared setup for the runner tests: a pod object, a cgroup driver with a test root, PID teardown. */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -89,4 +90,16 @@ export function alive(pid: number): boolean {
 
 export function cleanDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A fresh directory per call, removed at teardown. Unlike `t.testdir()` — which wipes and reuses
+ * one directory per test — two pods in one test never share or delete each other's files. Call it
+ * before starting anything that writes there: teardowns run last-in first-out, so the runners
+ * stop before their directory goes.
+ */
+export function scratchDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm8s-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -5,10 +5,10 @@ import type { Container } from '../../../src/api/kinds/container.js';
 import { ContainerRunner } from '../../../src/runtime/runner/container-runner.js';
 import type { ContainerRecord } from '../../../src/runtime/runner/container-status.js';
 import { waitFor } from '../../helpers/wait.js';
-import { alive, makePod, pidKiller, testDriver, TIMING } from '../../helpers/runner.js';
+import { alive, makePod, pidKiller, scratchDir, testDriver, TIMING } from '../../helpers/runner.js';
 
 async function runner(t: Tap, container: Container, saved: ContainerRecord[] = []) {
-  const dir = t.testdir();
+  const dir = scratchDir(t);
   const driver = await testDriver(t);
   const track = pidKiller(t);
   const pod = makePod({ containers: [container], restartPolicy: 'Never' });
