@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { apiBenchmark } from './api.js';
+import { podStartBenchmark } from './pod-start.js';
 import { schedulerBenchmark } from './scheduler.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   );
   process.stdout.write('scheduler benchmark…\n');
   sections.push(await schedulerBenchmark(QUICK ? { nodes: 100, pods: 1000, deploymentReplicas: 200 } : { nodes: 100, pods: 5000, deploymentReplicas: 1000 }));
+  process.stdout.write('pod start benchmark…\n');
+  sections.push(await podStartBenchmark({ processes: QUICK ? 20 : 100 }));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const header = [
     '# Benchmarks',

@@ -6,6 +6,7 @@ export interface CliCommand {
   register(program: Command, context: CliContext): void;
 }
 
+import { agentCommand } from './agent.js';
 import { applyCommand } from './apply.js';
 import { configCommand } from './config.js';
 import { cordonCommand } from './cordon.js';
@@ -16,6 +17,7 @@ import { getCommand } from './get.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
 import { serverCommand } from './server.js';
+import { upCommand } from './up.js';
 
 /** Adding a command = one file + one line here. */
-export const COMMANDS: readonly CliCommand[] = [serverCommand, applyCommand, getCommand, describeCommand, deleteCommand, configCommand, scaleCommand, rolloutCommand, cordonCommand, drainCommand];
+export const COMMANDS: readonly CliCommand[] = [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, deleteCommand, configCommand, scaleCommand, rolloutCommand, cordonCommand, drainCommand];

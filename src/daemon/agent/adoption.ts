@@ -13,6 +13,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { CgroupDriver, ScannedContainer } from '../../runtime/cgroups/cgroup-driver.js';
 import { ProcessHandle, reattach, readExitResult, type ExitResult } from '../../runtime/process/index.js';
+import type { ProcessRecord } from '../../runtime/process/process-handle.js';
 import { groupMembers, readProcStat } from '../../runtime/process/proc-stat.js';
 import { WRAPPER_SCRIPT } from '../../runtime/process/start-process.js';
 import type { ContainerRecord, LocalState, StartedEmpty } from './local-state.js';
@@ -38,6 +39,8 @@ export type AdoptionEntry =
   | { outcome: 'orphaned'; podUid: string; containerName: string; cgroupHandle?: string; pids: number[]; record?: ContainerRecord }
   /** Nothing runs and nothing recorded an exit: report ContainerStatusUnknown (exitResult says so). */
   | { outcome: 'lost'; podUid: string; containerName: string; record: ContainerRecord; exitResult: ExitResult }
+  /** The record had no running instance (waiting in back-off, or terminated): continue from its restart state. */
+  | { outcome: 'idle'; podUid: string; containerName: string; record: ContainerRecord }
   /** An empty container cgroup no record claims: safe to remove. */
   | { outcome: 'emptyCgroup'; podUid: string; containerName: string; cgroupHandle: string };
 
@@ -96,7 +99,9 @@ export async function adoptRunningContainers(options: AdoptOptions): Promise<Ado
 
 async function adoptRecord(record: ContainerRecord, cgroup: ScannedContainer | undefined, driver: CgroupDriver): Promise<AdoptionEntry> {
   const names = { podUid: record.podUid, containerName: record.containerName };
-  const handle = await reattach(record.process);
+  const recorded = record.process;
+  if (recorded === undefined) return { outcome: 'idle', ...names, record };
+  const handle = await reattach(recorded);
   if (handle !== undefined) return { outcome: 'adopted', ...names, record, handle };
 
   // The recorded wrapper is gone (or its pid now names someone else). What still runs?
@@ -109,18 +114,18 @@ async function adoptRecord(record: ContainerRecord, cgroup: ScannedContainer | u
       if (found !== undefined) return { outcome: 'adoptedFromCgroup', ...names, cgroupHandle: cgroup.handle, handle: found, record };
     }
   } else {
-    leftovers = await orphanedGroup(record);
+    leftovers = await orphanedGroup(recorded);
   }
 
-  if (await exists(record.process.statusFile)) {
+  if (await exists(recorded.statusFile)) {
     const oomKilled = record.cgroupHandle === undefined ? undefined : oomSince(driver, record.cgroupHandle, record.oomKillsAtStart ?? 0);
-    const exitResult = await readExitResult(record.process.statusFile, oomKilled);
+    const exitResult = await readExitResult(recorded.statusFile, oomKilled);
     return { outcome: 'exitedWhileDown', ...names, record, exitResult, leftoverPids: leftovers };
   }
   if (leftovers.length > 0) {
     return { outcome: 'orphaned', ...names, ...(cgroup === undefined ? {} : { cgroupHandle: cgroup.handle }), pids: leftovers, record };
   }
-  return { outcome: 'lost', ...names, record, exitResult: await readExitResult(record.process.statusFile) };
+  return { outcome: 'lost', ...names, record, exitResult: await readExitResult(recorded.statusFile) };
 }
 
 /**
@@ -128,11 +133,11 @@ async function adoptRecord(record: ContainerRecord, cgroup: ScannedContainer | u
  * kernel never hands out a pid still used as a process group id, so if the recorded pid now names
  * another process (a different start time), the group is empty and there is nothing to find.
  */
-async function orphanedGroup(record: ContainerRecord): Promise<number[]> {
-  const pid = record.process.pid;
+async function orphanedGroup(recorded: ProcessRecord): Promise<number[]> {
+  const pid = recorded.pid;
   if (!Number.isSafeInteger(pid) || pid <= 1) return [];
   const current = await readProcStat(pid);
-  if (current !== undefined && current.startTime !== record.process.startTime) return [];
+  if (current !== undefined && current.startTime !== recorded.startTime) return [];
   return (await groupMembers(pid)).filter((member) => member !== process.pid);
 }
 

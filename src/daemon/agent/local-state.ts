@@ -18,7 +18,7 @@ import type { RestartTrackerState } from '../../runtime/restart-tracker.js';
 
 export const LOCAL_STATE_FILE = 'agent-state.db';
 /** Bumped when the table changes shape; a newer file than this code knows is refused, not rewritten. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export interface ContainerRecord {
   podUid: string;
@@ -26,8 +26,10 @@ export interface ContainerRecord {
   podName: string;
   containerName: string;
   restartCount: number;
-  /** The wrapper's `ProcessHandle.toJSON()`. */
-  process: ProcessRecord;
+  /** The wrapper's `ProcessHandle.toJSON()`; absent while no instance runs (back-off, terminated). */
+  process?: ProcessRecord;
+  /** Epoch ms the running instance started. */
+  startedAt?: number;
   /** The container's cgroup (`CgroupDriver.createContainer`), absent when limits are not enforced. */
   cgroupHandle?: string;
   /** The cgroup's OOM kill count when this process started: a later, higher count means this run was OOM-killed. */
@@ -122,9 +124,30 @@ export class LocalState {
     return this.#statements.remove.run(podUid, containerName).changes > 0;
   }
 
-  /** Forgets every container of a pod; resolves how many there were. */
+  /** Forgets a pod and every container of it; resolves how many containers there were. */
   async removePod(podUid: string): Promise<number> {
-    return this.#statements.removePod.run(podUid).changes;
+    return this.#db.transaction(() => {
+      this.#statements.forgetPod.run(podUid);
+      return this.#statements.removePod.run(podUid).changes;
+    }).immediate();
+  }
+
+  /** Keeps the pod object (spec and all) so the agent can supervise it after a restart without a server. */
+  async putPod(uid: string, pod: object): Promise<void> {
+    this.#statements.putPod.run(uid, JSON.stringify(pod));
+  }
+
+  /** Every stored pod; unreadable rows are skipped. */
+  listPods(): unknown[] {
+    const pods: unknown[] = [];
+    for (const row of this.#statements.listPods.all() as Row[]) {
+      try {
+        pods.push(JSON.parse(row.value));
+      } catch {
+        // A hand-edited row: the server's copy replaces it once the agent syncs.
+      }
+    }
+    return pods;
   }
 
   close(): void {
@@ -148,6 +171,8 @@ function openStateDatabase(file: string): Database.Database {
     if (version < SCHEMA_VERSION) {
       db.transaction(() => {
         db.exec('CREATE TABLE IF NOT EXISTS containers (pod_uid TEXT NOT NULL, container_name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (pod_uid, container_name)) WITHOUT ROWID');
+        // Version 2: the pods themselves, so a restarted agent supervises them before any server answers.
+        db.exec('CREATE TABLE IF NOT EXISTS pods (pod_uid TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }).immediate();
     }
@@ -165,6 +190,9 @@ function prepare(db: Database.Database) {
     list: db.prepare('SELECT value FROM containers ORDER BY pod_uid, container_name'),
     remove: db.prepare('DELETE FROM containers WHERE pod_uid = ? AND container_name = ?'),
     removePod: db.prepare('DELETE FROM containers WHERE pod_uid = ?'),
+    putPod: db.prepare('INSERT INTO pods (pod_uid, value) VALUES (?, ?) ON CONFLICT (pod_uid) DO UPDATE SET value = excluded.value'),
+    listPods: db.prepare('SELECT value FROM pods ORDER BY pod_uid'),
+    forgetPod: db.prepare('DELETE FROM pods WHERE pod_uid = ?'),
   };
 }
 
@@ -195,7 +223,7 @@ function recordProblem(value: unknown): string | undefined {
   }
   if (!Number.isSafeInteger(record.restartCount)) return 'restartCount must be an integer';
   const process = record.process as Partial<ProcessRecord> | undefined;
-  if (typeof process !== 'object' || process === null || !Number.isSafeInteger(process.pid) || typeof process.startTime !== 'string' || typeof process.statusFile !== 'string') {
+  if (process !== undefined && (typeof process !== 'object' || process === null || !Number.isSafeInteger(process.pid) || typeof process.startTime !== 'string' || typeof process.statusFile !== 'string')) {
     return 'process must be { pid, startTime, statusFile }';
   }
   if (record.cgroupHandle !== undefined && typeof record.cgroupHandle !== 'string') return 'cgroupHandle must be a string';

@@ -1,4 +1,5 @@
 /** The composition root of `pm8s server`: store, API, TLS, tokens, HTTP(S) listener, housekeeping. */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import http from 'node:http';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { buildKubeconfig, loadKubeconfig, setServer, writeKubeconfig } from '../../client/kubeconfig.js';
 import type { Logger } from '../../lib/logger.js';
 import { createHttpApi } from './api/http-api.js';
+import { createNodeProxy, type NodeProxy } from './api/node-proxy.js';
 import { ObjectApi } from './api/object-api.js';
 import { ensureServerCertificates } from './api/tls.js';
 import { TokenStore } from './api/tokens.js';
@@ -51,6 +53,9 @@ export interface RunningServer {
   api: ObjectApi;
   /** Resolves when the scheduler and controllers run (absent when they are off). */
   controllersStarted?: Promise<void>;
+  /** Whether an Authorization header carries a token this server accepts (node APIs ask it). */
+  authenticate(header: string | undefined): boolean;
+  nodeProxy: NodeProxy;
   /** Stops accepting, ends watches, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
 }
@@ -77,13 +82,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const tokens = await TokenStore.open(path.join(options.dataDir, 'tokens.json'));
   const watches = createWatchStreams(engine, options.watchHeartbeatMs === undefined ? {} : { heartbeatMs: options.watchHeartbeatMs });
   let ready = false;
+  // The server's own credential towards the agents' node APIs; it lives only in this process.
+  const internalToken = randomBytes(32).toString('base64url');
+  const internalHeader = Buffer.from(`Bearer ${internalToken}`);
+  const authenticate = (header: string | undefined) => {
+    if (header !== undefined && header.length === internalHeader.length && timingSafeEqual(Buffer.from(header), internalHeader)) {
+      return { user: 'system:apiserver', groups: ['system:masters'], role: 'admin' as const };
+    }
+    return tokens.authenticate(header);
+  };
+  const nodeProxy = createNodeProxy(api, internalToken);
   const handler = createHttpApi({
     api,
     watches,
     logger,
     version: options.version,
-    authenticate: (header) => tokens.authenticate(header),
+    authenticate,
     ready: () => ready,
+    nodeProxy,
   });
 
   let inFlight = 0;
@@ -174,7 +190,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.info('pm8s server stopped');
     })());
 
-  return { url, port: actualPort, kubeconfigPath, engine, api, ...(controllers ? { controllersStarted: controllers.started } : {}), stop };
+  return { url, port: actualPort, kubeconfigPath, engine, api, authenticate: (header) => authenticate(header) !== undefined, nodeProxy, ...(controllers ? { controllersStarted: controllers.started } : {}), stop };
 }
 
 /**

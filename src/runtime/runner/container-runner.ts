@@ -131,7 +131,7 @@ export class ContainerRunner {
    */
   async adopt(record: ContainerRecord): Promise<boolean> {
     if (this.#running !== undefined) throw new Error(`container ${this.name} is already running; adopt before run`);
-    const restored = RestartTracker.fromJSON(record.tracker, this.#trackerOptions());
+    const restored = record.tracker === undefined ? this.#tracker : RestartTracker.fromJSON(record.tracker, this.#trackerOptions());
     this.#tracker = restored;
     const termination = restored.lastTermination;
     if (termination !== undefined) this.#lastState = terminated(termination);

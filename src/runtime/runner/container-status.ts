@@ -53,7 +53,8 @@ export interface ContainerRecord {
   cgroup?: string;
   /** Epoch ms the running instance started. */
   startedAt?: number;
-  tracker: RestartTrackerState;
+  /** Absent when only the process was found (the agent's state was lost): the count starts over. */
+  tracker?: RestartTrackerState;
 }
 
 /** The id Kubernetes shows as `<runtime>://<id>`: ours names the wrapper by pid and /proc start time. */

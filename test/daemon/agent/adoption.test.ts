@@ -101,7 +101,7 @@ t.test('re-adoption by state, exits while down, and by cgroup scan when the stat
   let plan = await adoptRunningContainers({ state: reopened, driver, scan });
   t.equal(plan.stateLoss, undefined);
   t.same(plan.entries.map((entry) => entry.outcome), Array(10).fill('adopted'), 'all 10 adopted');
-  t.same(plan.entries.map((entry) => (entry.outcome === 'adopted' ? entry.handle.pid : 0)), records.map((record) => record.process.pid), 'with the same PIDs');
+  t.same(plan.entries.map((entry) => (entry.outcome === 'adopted' ? entry.handle.pid : 0)), records.map((record) => record.process!.pid), 'with the same PIDs');
   assertNoSecondCopy(t, plan, scan);
 
   // While the agent is down: container 3's command ends (exit 42); container 7's wrapper is killed, its command lives on.
@@ -109,9 +109,9 @@ t.test('re-adoption by state, exits while down, and by cgroup scan when the stat
   const seven = records[7]!;
   const sleep3 = (await driver.pids(three.cgroupHandle!)).find((pid) => comm(pid) === 'sleep');
   kill(sleep3);
-  await waitFor(async () => (await readProcStat(three.process.pid)) === undefined || (await readProcStat(three.process.pid))?.state === 'Z', { what: 'container 3 exited' });
-  kill(seven.process.pid);
-  await waitFor(async () => (await readProcStat(seven.process.pid))?.state !== 'S', { what: 'wrapper 7 gone' });
+  await waitFor(async () => (await readProcStat(three.process!.pid)) === undefined || (await readProcStat(three.process!.pid))?.state === 'Z', { what: 'container 3 exited' });
+  kill(seven.process!.pid);
+  await waitFor(async () => (await readProcStat(seven.process!.pid))?.state !== 'S', { what: 'wrapper 7 gone' });
 
   scan = await driver.scan();
   plan = await adoptRunningContainers({ state: reopened, driver, scan });
@@ -153,21 +153,21 @@ t.test('a reused pid is never adopted nor signalled', { skip: noCgroups ?? false
   t.teardown(() => kill(stranger.pid));
   const strangerPid = stranger.pid!;
   const strangerStat = await waitFor(() => readProcStat(strangerPid), { what: 'stranger running' });
-  t.not(strangerStat.startTime, record.process.startTime, 'the stranger started later than the container');
+  t.not(strangerStat.startTime, record.process!.startTime, 'the stranger started later than the container');
 
   const state = await LocalState.open(join(dir, 'data'));
   t.teardown(() => state.close());
   // The container's record now names the stranger's pid with the container's start time ...
-  await state.put({ ...record, process: { ...record.process, pid: strangerPid } });
+  await state.put({ ...record, process: { ...record.process!, pid: strangerPid } });
   // ... and a container whose cgroup and status are gone names it too.
-  await state.put({ ...record, podUid: 'uid-gone', cgroupHandle: undefined, process: { pid: strangerPid, startTime: record.process.startTime, statusFile: join(dir, 'none.status') } });
+  await state.put({ ...record, podUid: 'uid-gone', cgroupHandle: undefined, process: { pid: strangerPid, startTime: record.process!.startTime, statusFile: join(dir, 'none.status') } });
 
   const scan = await driver.scan();
   const plan = await adoptRunningContainers({ state, driver, scan });
   const byPod = new Map(plan.entries.map((entry) => [entry.podUid, entry]));
   const adopted = byPod.get('uid-reuse');
   t.match(adopted, { outcome: 'adoptedFromCgroup' }, 'the real container is found through its cgroup');
-  t.equal(adopted?.outcome === 'adoptedFromCgroup' ? adopted.handle.pid : undefined, record.process.pid, 'the real wrapper, not the stranger');
+  t.equal(adopted?.outcome === 'adoptedFromCgroup' ? adopted.handle.pid : undefined, record.process!.pid, 'the real wrapper, not the stranger');
   t.match(byPod.get('uid-gone'), { outcome: 'lost', exitResult: { reason: 'ContainerStatusUnknown', exitCode: 137 } });
   for (const entry of plan.entries) {
     if (entry.outcome === 'adopted' || entry.outcome === 'adoptedFromCgroup') t.not(entry.handle.pid, strangerPid);

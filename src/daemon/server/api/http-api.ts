@@ -1,6 +1,6 @@
 /** The HTTP face of the API: authentication, routing, verbs, Tables, Status errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, internalError, methodNotAllowed, unauthorized } from '../../../api/errors.js';
+import { ApiError, internalError, methodNotAllowed, unauthorized } from '../../../api/errors.js';
 import type { ResourceInfo } from '../../../api/resources.js';
 import type { IncludeObject } from '../../../api/tables/index.js';
 import { toTable } from '../../../api/tables/index.js';
@@ -15,6 +15,7 @@ import type { Route } from './routes.js';
 import { route } from './routes.js';
 import { bindPod, evictPod, scaleOf, updateScale } from './subresources.js';
 import type { WatchStreams } from './watch-stream.js';
+import type { NodeProxy } from './node-proxy.js';
 
 export interface Identity {
   user: string;
@@ -31,6 +32,8 @@ export interface HttpApiOptions {
   authenticate: (authorization: string | undefined) => Identity | undefined;
   /** Whether the server is ready to serve (store open, bootstrap done). */
   ready: () => boolean;
+  /** Reaches the agents for pods/log and pods/exec; without it those answer 503. */
+  nodeProxy?: NodeProxy;
 }
 
 /** Paths anyone may read, as Kubernetes' system:public-info-viewer allows. */
@@ -179,8 +182,15 @@ export function createHttpApi(options: HttpApiOptions): Handler {
       return sendJson(response, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
     if (subresource === 'log' || subresource === 'exec') {
-      await api.get(info, namespace, name);
-      throw badRequest(`pods/${subresource} is not served yet: it needs a pm8s agent on the pod's node`);
+      const pod = await api.get(info, namespace, name);
+      if (options.nodeProxy === undefined) throw new ApiError(503, 'ServiceUnavailable', `pods/${subresource} needs the node proxy, which this server does not run`);
+      if (subresource === 'log' && method !== 'GET') throw methodNotAllowed(method);
+      if (subresource === 'exec' && method !== 'POST' && method !== 'GET') throw methodNotAllowed(method);
+      const forwarded = new URLSearchParams(query);
+      const container = forwarded.get('container') ?? '';
+      forwarded.delete('container');
+      const path = `/${subresource === 'log' ? 'containerLogs' : 'exec'}/${encodeURIComponent(namespace ?? 'default')}/${encodeURIComponent(name)}/${encodeURIComponent(container)}`;
+      return options.nodeProxy.toPod(request, response, pod, path, forwarded);
     }
     throw methodNotAllowed(method);
   }

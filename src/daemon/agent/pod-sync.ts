@@ -1,0 +1,363 @@
+/**
+ * Pod sync (the kubelet's syncPod loop, reduced to what processes need): watches the pods bound to
+ * this node and converges each one — a PodRunner per pod UID, started, adopted after an agent
+ * restart, or stopped. A reconcile is a function of the pod UID alone and safe to run twice.
+ *
+ * - New pod: recorded in the local state (durable) before anything starts, then run.
+ * - Pod being deleted (deletionTimestamp): stopped with its grace period, its final status
+ *   reported, then the deletion confirmed with a grace-0 delete bound to its UID, as the kubelet does.
+ * - Pod gone from the server (deleted while we were away, or force-deleted): stopped.
+ * - Agent restart: pods stored locally are supervised again at once from the re-adoption plan,
+ *   before any server answers (static stability); the server's view is applied once synced.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApiError } from '../../api/errors.js';
+import type { Pod } from '../../api/kinds/pod.js';
+import { resolveResource } from '../../api/resources.js';
+import type { KubeObject } from '../../api/types.js';
+import { isRecord } from '../../api/types.js';
+import type { ApiClient } from '../../client/api-client.js';
+import { Informer } from '../../client/informer.js';
+import type { Logger } from '../../lib/logger.js';
+import type { CgroupDriver } from '../../runtime/cgroups/cgroup-driver.js';
+import { containerLogPath, podLogDir } from '../../runtime/logs/log-paths.js';
+import type { LogRotator } from '../../runtime/logs/log-rotator.js';
+import { removePodLogs } from '../../runtime/logs/remove-pod-logs.js';
+import type { EnvLookup, EnvNode } from '../../runtime/process/resolve-env.js';
+import type { RunnerTiming } from '../../runtime/runner/container-runner.js';
+import { PodRunner, type PodRunnerStatus } from '../../runtime/runner/pod-runner.js';
+import type { EventRecorder } from '../server/controllers/event-recorder.js';
+import type { AdoptionEntry, AdoptionPlan } from './adoption.js';
+import { cleanUpEntry, podIdentity, toRunnerRecord, toStateRecord } from './adoption-records.js';
+import type { LocalState } from './local-state.js';
+import type { StatusReporter } from './status-reporter.js';
+
+const pods = resolveResource('pods')!;
+
+export interface PodSyncOptions {
+  client: ApiClient;
+  nodeName: string;
+  nodeIp: string;
+  /** Logs go below `<dataDir>/pods`, wrapper status files below `<dataDir>/containers`. */
+  dataDir: string;
+  state: LocalState;
+  driver: CgroupDriver;
+  plan: AdoptionPlan;
+  reporter: StatusReporter;
+  events: EventRecorder;
+  rotator: LogRotator;
+  node: EnvNode;
+  /** Pids per pod (and per container), the agent's `--pods-pids-limit`. */
+  pidsLimit?: number;
+  timing?: RunnerTiming;
+  logger: Logger;
+}
+
+interface Running {
+  pod: Pod;
+  runner: PodRunner;
+  abort: AbortController;
+  done: Promise<PodRunnerStatus>;
+  /** The live log file per container, registered with the rotator. */
+  logs: Map<string, string>;
+  stopping?: Promise<void>;
+}
+
+export class PodSync {
+  readonly #o: PodSyncOptions;
+  readonly #running = new Map<string, Running>();
+  /** Plan entries waiting for their pod's runner (or, once synced, for clean-up). */
+  readonly #adoption = new Map<string, AdoptionEntry[]>();
+  readonly #byUid = new Map<string, Pod>();
+  readonly #queue = new Set<string>();
+  #draining: Promise<void> | undefined;
+  #informer: Informer | undefined;
+  #synced = false;
+  #signal: AbortSignal | undefined;
+
+  constructor(options: PodSyncOptions) {
+    this.#o = options;
+  }
+
+  get statusDir(): string {
+    return path.join(this.#o.dataDir, 'containers');
+  }
+
+  /** The runner of a pod by namespace and name (for logs, exec and stats). */
+  find(namespace: string, name: string): { pod: Pod; runner: PodRunner } | undefined {
+    for (const entry of this.#running.values()) {
+      if (entry.pod.metadata.namespace === namespace && entry.pod.metadata.name === name) return { pod: entry.pod, runner: entry.runner };
+    }
+    return undefined;
+  }
+
+  /** Every pod this agent runs. */
+  list(): Array<{ pod: Pod; runner: PodRunner }> {
+    return [...this.#running.values()].map((entry) => ({ pod: entry.pod, runner: entry.runner }));
+  }
+
+  /** Starts supervising: adopted pods at once, then the server's pods once its watch syncs. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    const { plan, state, driver } = this.#o;
+    for (const entry of plan.entries) {
+      if (entry.outcome === 'emptyCgroup') {
+        await cleanUpEntry(entry, driver);
+        continue;
+      }
+      const list = this.#adoption.get(entry.podUid) ?? [];
+      list.push(entry);
+      this.#adoption.set(entry.podUid, list);
+    }
+    for (const stored of state.listPods()) {
+      const pod = stored as Pod;
+      const uid = pod.metadata?.uid;
+      if (uid === undefined || pod.spec?.nodeName !== this.#o.nodeName) continue;
+      this.#byUid.set(uid, pod);
+      if (!this.#running.has(uid)) await this.#startPod(pod);
+    }
+    const informer = new Informer(this.#o.client, pods, { fieldSelector: `spec.nodeName=${this.#o.nodeName}`, logger: this.#o.logger });
+    informer.on('add', (pod) => this.#observe(pod));
+    informer.on('update', (_old, pod) => this.#observe(pod));
+    informer.on('delete', (pod) => {
+      const uid = pod.metadata.uid;
+      if (uid === undefined) return;
+      if (this.#byUid.get(uid) !== undefined) this.#byUid.delete(uid);
+      this.#enqueue(uid);
+    });
+    this.#informer = informer;
+    informer.start(signal);
+    void informer.waitForSync(signal).then(
+      () => {
+        this.#synced = true;
+        // Pods we run or adopted that the server no longer has: deleted while we were away.
+        const present = new Set(informer.list().map((pod) => pod.metadata.uid));
+        for (const uid of [...this.#running.keys(), ...this.#adoption.keys()]) {
+          if (!present.has(uid)) {
+            this.#byUid.delete(uid);
+            this.#enqueue(uid);
+          }
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** Resolves when the pod watch has synced once. */
+  synced(): Promise<void> {
+    return this.#informer?.waitForSync(this.#signal!) ?? Promise.resolve();
+  }
+
+  #observe(object: KubeObject): void {
+    const uid = object.metadata.uid;
+    if (uid === undefined) return;
+    this.#byUid.set(uid, object as unknown as Pod);
+    this.#enqueue(uid);
+  }
+
+  #enqueue(uid: string): void {
+    this.#queue.add(uid);
+    this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+  }
+
+  /** One pod at a time per UID; different pods do not wait for each other's stops. */
+  async #drain(): Promise<void> {
+    while (this.#queue.size > 0) {
+      const uid = this.#queue.values().next().value!;
+      this.#queue.delete(uid);
+      try {
+        await this.#reconcile(uid);
+      } catch (error) {
+        this.#o.logger.warn('pod sync failed; retrying', { uid, error: (error as Error).message });
+        setTimeout(() => this.#enqueue(uid), 1000).unref();
+      }
+    }
+  }
+
+  async #reconcile(uid: string): Promise<void> {
+    if (this.#signal?.aborted) return;
+    const pod = this.#byUid.get(uid);
+    const running = this.#running.get(uid);
+    if (pod !== undefined && pod.metadata.deletionTimestamp === undefined) {
+      if (running !== undefined) {
+        running.pod = pod; // labels, annotations and status may change; the spec of a pod does not
+        return;
+      }
+      const phase = isRecord(pod.status) ? (pod.status as { phase?: string }).phase : undefined;
+      if ((phase === 'Succeeded' || phase === 'Failed') && !this.#adoption.has(uid)) return; // finished before we knew it
+      await this.#startPod(pod);
+      return;
+    }
+    if (pod !== undefined) {
+      // Being deleted: stop with the grace period the deletion asked for, then confirm it.
+      this.#background(uid, running !== undefined ? this.#stopPod(uid, running, pod.metadata.deletionGracePeriodSeconds ?? undefined, true) : this.#confirmDeletion(pod));
+      return;
+    }
+    if (!this.#synced) return; // not on the server as far as we know yet: wait for the list
+    if (running !== undefined) this.#background(uid, this.#stopPod(uid, running, undefined, false));
+    await this.#cleanUpAdoption(uid);
+  }
+
+  /** Stops run beside the queue (a 30 s grace must not hold up other pods); a failure re-queues the pod. */
+  #background(uid: string, work: Promise<void>): void {
+    work.catch((error: unknown) => {
+      this.#o.logger.warn('pod stop failed; retrying', { uid, error: (error as Error).message });
+      setTimeout(() => this.#enqueue(uid), 1000).unref();
+    });
+  }
+
+  async #startPod(pod: Pod): Promise<void> {
+    const { state, driver, dataDir, reporter, events, node, timing, pidsLimit, nodeIp } = this.#o;
+    const id = podIdentity(pod);
+    await state.putPod(id.uid, pod); // durable before any process of it starts
+    const logs = new Map<string, string>();
+    const podDir = podLogDir(dataDir, id);
+    const runner = new PodRunner({
+      pod,
+      dirs: { logs: dataDir, state: this.statusDir },
+      cgroups: { driver, ...(pidsLimit === undefined ? {} : { podLimits: { pidsMax: pidsLimit } }) },
+      node,
+      lookup: this.#lookup,
+      ...(timing === undefined ? {} : { timing }),
+      save: (record) => state.put(toStateRecord(id, record, dataDir)),
+      onChange: (status) => {
+        this.#trackLogs(podDir, status, logs);
+        reporter.report(id, { ...status, hostIP: nodeIp, hostIPs: [{ ip: nodeIp }], podIP: nodeIp, podIPs: [{ ip: nodeIp }], qosClass: qosClass(pod) });
+      },
+      onEvent: (_container, type, reason, message) => {
+        const current = this.#running.get(id.uid)?.pod ?? pod;
+        events.event(current as unknown as KubeObject, type, reason, message);
+      },
+    });
+    const entries = this.#adoption.get(id.uid) ?? [];
+    this.#adoption.delete(id.uid);
+    const records = [];
+    for (const entry of entries) {
+      const record = toRunnerRecord(entry);
+      if (record === undefined || runner.container(entry.containerName) === undefined) await cleanUpEntry(entry, driver);
+      else records.push(record);
+    }
+    if (records.length > 0) await runner.adopt(records);
+    const abort = new AbortController();
+    const entry: Running = { pod, runner, abort, logs, done: runner.run(abort.signal) };
+    this.#running.set(id.uid, entry);
+    entry.done.catch((error: unknown) => this.#o.logger.error('pod runner failed', { pod: `${id.namespace}/${id.name}`, error }));
+    if (records.length > 0) this.#o.logger.info('pod adopted', { pod: `${id.namespace}/${id.name}`, containers: records.map((record) => record.container) });
+  }
+
+  /** Keeps the rotator on each container's current log file. */
+  #trackLogs(podDir: string, status: PodRunnerStatus, logs: Map<string, string>): void {
+    for (const container of [...(status.initContainerStatuses ?? []), ...status.containerStatuses]) {
+      if (container.state.running === undefined) continue;
+      const file = containerLogPath(podDir, container.name, container.restartCount);
+      const before = logs.get(container.name);
+      if (before === file) continue;
+      if (before !== undefined) this.#o.rotator.remove(before);
+      this.#o.rotator.add(file);
+      logs.set(container.name, file);
+    }
+  }
+
+  async #stopPod(uid: string, running: Running, gracePeriodSeconds: number | undefined, confirm: boolean): Promise<void> {
+    running.stopping ??= (async () => {
+      const id = podIdentity(running.pod);
+      await running.runner.stop(gracePeriodSeconds);
+      running.abort.abort();
+      await running.done.catch(() => undefined);
+      await this.#o.reporter.settled(uid);
+      if (confirm) await this.#confirmDeletion(running.pod);
+      for (const file of running.logs.values()) this.#o.rotator.remove(file);
+      this.#running.delete(uid);
+      await this.#forget(id);
+    })().catch((error: unknown) => {
+      running.stopping = undefined;
+      throw error;
+    });
+    return running.stopping;
+  }
+
+  /** The kubelet's final step: delete with grace 0, bound to the UID so a new pod of that name is safe. */
+  async #confirmDeletion(pod: Pod): Promise<void> {
+    const id = podIdentity(pod);
+    try {
+      await this.#o.client.delete(pods, id.namespace, id.name, { gracePeriodSeconds: 0, preconditions: { uid: id.uid } });
+    } catch (error) {
+      const code = (error as ApiError).code;
+      if (code !== 404 && code !== 409) throw error;
+    }
+    if (!this.#running.has(id.uid)) await this.#forget(id);
+  }
+
+  async #cleanUpAdoption(uid: string): Promise<void> {
+    const entries = this.#adoption.get(uid);
+    if (entries === undefined) return;
+    this.#adoption.delete(uid);
+    for (const entry of entries) await cleanUpEntry(entry, this.#o.driver);
+    const stored = entries.find((entry) => 'record' in entry && entry.record !== undefined);
+    const record = stored !== undefined && 'record' in stored ? stored.record : undefined;
+    await this.#forget({ uid, namespace: record?.namespace ?? '', name: record?.podName ?? '' });
+  }
+
+  /** Drops every trace of a pod: its records, status files and logs. */
+  async #forget(id: { uid: string; namespace: string; name: string }): Promise<void> {
+    await this.#cleanUpAdoption(id.uid);
+    await this.#o.state.removePod(id.uid);
+    this.#o.reporter.forget(id.uid);
+    await rm(path.join(this.statusDir, id.uid), { recursive: true, force: true }).catch(() => undefined);
+    if (id.namespace !== '' && id.name !== '') {
+      await removePodLogs(podLogDir(this.#o.dataDir, id)).catch((error: unknown) => this.#o.logger.warn('could not remove pod logs', { pod: `${id.namespace}/${id.name}`, error }));
+    }
+  }
+
+  #lookup: EnvLookup = async (kind, namespace, name) => {
+    const info = resolveResource(kind === 'ConfigMap' ? 'configmaps' : 'secrets')!;
+    let object: KubeObject;
+    try {
+      object = await this.#o.client.get(info, namespace, name);
+    } catch (error) {
+      if ((error as ApiError).code === 404) return undefined;
+      throw error;
+    }
+    const data = (isRecord(object.data) ? object.data : {}) as Record<string, string>;
+    if (kind === 'ConfigMap') return { ...data };
+    return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  };
+
+  /** Agent shutdown: every pod keeps running; runners stop watching. */
+  async detach(): Promise<void> {
+    await Promise.all([...this.#running.values()].map(async (entry) => {
+      if (entry.stopping !== undefined) {
+        await entry.stopping.catch(() => undefined);
+        return;
+      }
+      await entry.runner.detach();
+      entry.abort.abort();
+      await entry.done.catch(() => undefined);
+    }));
+  }
+
+  /** Waits until pending reconciles are done (tests). */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+    await Promise.all([...this.#running.values()].map((entry) => entry.stopping?.catch(() => undefined)));
+  }
+}
+
+/** Kubernetes' QoS class from requests and limits. */
+export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  let any = false;
+  let guaranteed = true;
+  for (const container of containers) {
+    const { limits = {}, requests = {} } = container.resources ?? {};
+    if (Object.keys(limits).length > 0 || Object.keys(requests).length > 0) any = true;
+    for (const resource of ['cpu', 'memory'] as const) {
+      const limit = limits[resource];
+      const request = requests[resource] ?? limit;
+      if (limit === undefined || request !== limit) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
