@@ -2,6 +2,8 @@
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Raw bytes to stdout (logs, exec), resolving when there is room for more. */
+  bytes?(chunk: Uint8Array): Promise<void>;
   /** Whether stdout is a terminal, so a progress line may be rewritten in place. */
   readonly interactive?: boolean;
 }
@@ -9,6 +11,7 @@ export interface Output {
 export const processOutput: Output = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  bytes: (chunk) => (process.stdout.write(chunk) ? Promise.resolve() : new Promise((resolve) => process.stdout.once('drain', resolve))),
   get interactive() {
     return process.stdout.isTTY === true;
   },

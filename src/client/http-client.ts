@@ -239,6 +239,31 @@ export class HttpClient implements ApiClient {
     });
   }
 
+  /**
+   * A raw streaming request (pods/log, pods/exec): resolves with the response once it is 2xx, its
+   * body left for the caller; a 4xx/5xx rejects with the server's Status. Repeated query keys are
+   * passed as arrays (exec's `command`).
+   */
+  stream(method: 'GET' | 'POST', path: string, query: Record<string, string | string[] | undefined> = {}): Promise<{ response: http.IncomingMessage; cancel: () => void }> {
+    const url = this.#url(path, {});
+    for (const [key, value] of Object.entries(query)) {
+      for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) url.searchParams.append(key, item);
+    }
+    return new Promise((resolve, reject) => {
+      const request = this.#send(method, url, { accept: '*/*' }, undefined);
+      request.on('error', (error) => reject(this.#connectionError(error)));
+      request.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          readAll(response).then((text) => reject(apiErrorFromResponse(status, text)), reject);
+          return;
+        }
+        resolve({ response, cancel: () => request.destroy() });
+      });
+      request.end();
+    });
+  }
+
   async #request(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
     const url = this.#url(path, options.query ?? {});
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);

@@ -266,10 +266,11 @@ export class PodSync {
       running.abort.abort();
       await running.done.catch(() => undefined);
       await this.#o.reporter.settled(uid);
-      if (confirm) await this.#confirmDeletion(running.pod);
       for (const file of running.logs.values()) this.#o.rotator.remove(file);
       this.#running.delete(uid);
+      // Traces go before the confirmation, so a pod gone from the API is gone from the node too.
       await this.#forget(id);
+      if (confirm) await this.#confirmDeletion(running.pod);
     })().catch((error: unknown) => {
       running.stopping = undefined;
       throw error;

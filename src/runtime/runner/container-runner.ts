@@ -455,6 +455,11 @@ export class ContainerRunner {
     }
   }
 
+  /** The running instance's cgroup handle (exec joins it, stats read it); undefined when none runs or cgroups are off. */
+  get cgroup(): string | undefined {
+    return this.#instance?.cgroup;
+  }
+
   /** The last stop's full result (preStop outcome, whether SIGKILL was needed). */
   get lastStop(): StopResult | undefined {
     return this.#stopResult;
