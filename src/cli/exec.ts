@@ -78,6 +78,9 @@ async function streamFrames(client: HttpClient, path: string, query: { container
         else output.err(text[2].write(frame.payload));
       }
     }
+  } catch (error) {
+    if (error instanceof ApiError || error instanceof ConnectionError) throw error;
+    throw new ConnectionError('ConnectionFailed', client.server, `the exec stream broke: ${(error as Error).message}`, { cause: error });
   } finally {
     cancel();
   }

@@ -6,6 +6,7 @@ import { defaultKubeconfigPath, loadKubeconfig, resolveContextWithFiles } from '
 import { defaultAgentDataDir, startAgent } from '../daemon/agent/agent.js';
 import { createTokenVerifier } from '../daemon/agent/token-verifier.js';
 import { createLogger } from '../lib/logger.js';
+import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
 import type { AgentFlags } from './commands/agent.js';
 import { PM8S_VERSION } from './main.js';
 
@@ -33,6 +34,7 @@ export async function runAgent(flags: AgentFlags, globals: { kubeconfig?: string
       logMaxBytes: Number(quantityValue(flags.logMaxSize)),
       logMaxFiles: flags.logMaxFiles,
       labels: parseLabels(flags.nodeLabel),
+      driver: await detectCgroupDriver({ root: flags.cgroupRoot }),
     });
   } catch (error) {
     logger.error('pm8s agent failed to start', { error: (error as Error).message });

@@ -32,12 +32,17 @@ export function makePod(spec: { containers: Container[]; initContainers?: Contai
 
 /** A cgroup driver under a throwaway root, removed (with anything left in it) at teardown. */
 export async function testDriver(t: Test): Promise<CgroupDriver> {
+  return detectCgroupDriver({ root: testCgroupRoot(t) });
+}
+
+/** A throwaway cgroup root name (for a driver, or an agent's hidden --cgroup-root), removed with its contents at teardown. */
+export function testCgroupRoot(t: Test): string {
   const name = `pm8s-test-${process.pid}-${++counter}`;
   const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint.startsWith('/sys/fs/cgroup'));
   t.teardown(async () => {
     for (const mount of mounts) await removeCgroupTree(join(mount.mountPoint, name)).catch(() => undefined);
   });
-  return detectCgroupDriver({ root: name });
+  return name;
 }
 
 /** Kills by pid (group and process) every pid a test saw in a containerID. */

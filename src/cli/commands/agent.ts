@@ -20,6 +20,7 @@ export const agentCommand: CliCommand = {
       .option('--log-max-size <bytes>', 'rotate a container log past this size (e.g. 10Mi)', '10Mi')
       .addOption(new Option('--log-max-files <n>', 'files kept per container log, the live one included').argParser(integer).default(5))
       .option('--node-label <key=value>', 'extra label on the Node (repeatable)', collect, [])
+      .addOption(new Option('--cgroup-root <name>', 'name of the cgroup subtree pods go in (tests)').default('pm8s').hideHelp())
       .addOption(new Option('--log-level <level>', 'debug, info, warn or error').choices(['debug', 'info', 'warn', 'error']).default('info'))
       .action(async (flags: AgentFlags, command) => {
         const { runAgent } = await import('../run-agent.js');
@@ -42,5 +43,6 @@ export interface AgentFlags {
   logMaxSize: string;
   logMaxFiles: number;
   nodeLabel: string[];
+  cgroupRoot: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }

@@ -13,12 +13,14 @@ import { cordonCommand } from './cordon.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { drainCommand } from './drain.js';
+import { execCommand } from './exec.js';
 import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
 import { serverCommand } from './server.js';
+import { topCommand } from './top.js';
 import { upCommand } from './up.js';
 
 /** Adding a command = one file + one line here. */
-export const COMMANDS: readonly CliCommand[] = [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, deleteCommand, configCommand, scaleCommand, rolloutCommand, cordonCommand, drainCommand];
+export const COMMANDS: readonly CliCommand[] = [upCommand, serverCommand, agentCommand, applyCommand, getCommand, describeCommand, logsCommand, execCommand, topCommand, deleteCommand, configCommand, scaleCommand, rolloutCommand, cordonCommand, drainCommand];

@@ -32,6 +32,7 @@ export function toStateRecord(pod: PodIdentity, record: RunnerRecord, dataDir: s
     restartCount,
     ...(record.process === undefined ? {} : { process: record.process }),
     ...(record.startedAt === undefined ? {} : { startedAt: record.startedAt }),
+    ...(record.containerID === undefined ? {} : { containerID: record.containerID }),
     ...(record.cgroup === undefined ? {} : { cgroupHandle: record.cgroup, oomKillsAtStart: 0 }),
     ...(record.tracker === undefined ? { tracker: {} as ContainerRecord['tracker'] } : { tracker: record.tracker }),
     logPath: containerLogPath(podLogDir(dataDir, pod), record.container, restartCount),
@@ -46,6 +47,7 @@ export function toRunnerRecord(entry: AdoptionEntry): RunnerRecord | undefined {
   const base = (record: ContainerRecord | undefined) => ({
     container: entry.containerName,
     ...(record?.startedAt === undefined ? {} : { startedAt: record.startedAt }),
+    ...(record?.containerID === undefined ? {} : { containerID: record.containerID }),
     ...(record?.tracker === undefined || Object.keys(record.tracker).length === 0 ? {} : { tracker: record.tracker }),
   });
   switch (entry.outcome) {

@@ -30,6 +30,8 @@ export interface ContainerRecord {
   process?: ProcessRecord;
   /** Epoch ms the running instance started. */
   startedAt?: number;
+  /** The last instance's `pm8s://<pid>-<startTime>`. */
+  containerID?: string;
   /** The container's cgroup (`CgroupDriver.createContainer`), absent when limits are not enforced. */
   cgroupHandle?: string;
   /** The cgroup's OOM kill count when this process started: a later, higher count means this run was OOM-killed. */

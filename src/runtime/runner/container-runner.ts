@@ -133,8 +133,9 @@ export class ContainerRunner {
     if (this.#running !== undefined) throw new Error(`container ${this.name} is already running; adopt before run`);
     const restored = record.tracker === undefined ? this.#tracker : RestartTracker.fromJSON(record.tracker, this.#trackerOptions());
     this.#tracker = restored;
+    if (record.containerID !== undefined) this.#id = record.containerID;
     const termination = restored.lastTermination;
-    if (termination !== undefined) this.#lastState = terminated(termination);
+    if (termination !== undefined) this.#lastState = terminated(termination, this.#id);
     if (record.process === undefined) return false;
     const handle = new ProcessHandle(record.process);
     this.#instance = { handle, startedAt: record.startedAt ?? this.#now(), ...(record.cgroup === undefined ? {} : { cgroup: record.cgroup }) };
@@ -293,6 +294,7 @@ export class ContainerRunner {
     return {
       container: this.name,
       tracker: this.#tracker.toJSON(),
+      ...(this.#id === undefined ? {} : { containerID: this.#id }),
       ...(instance === undefined ? {} : { process: instance.handle.toJSON(), startedAt: instance.startedAt }),
       ...(instance?.cgroup === undefined ? {} : { cgroup: instance.cgroup }),
     };
@@ -431,7 +433,7 @@ export class ContainerRunner {
         this.#started = false;
         if (this.#state.terminated === undefined) {
           const last = this.#tracker.lastTermination;
-          if (last !== undefined) this.#state = terminated(last);
+          if (last !== undefined) this.#state = terminated(last, this.#id);
         }
         this.#report();
         return false;

@@ -55,6 +55,8 @@ export interface ContainerRecord {
   startedAt?: number;
   /** Absent when only the process was found (the agent's state was lost): the count starts over. */
   tracker?: RestartTrackerState;
+  /** The last instance's containerID, so a terminated container keeps showing it after an agent restart. */
+  containerID?: string;
 }
 
 /** The id Kubernetes shows as `<runtime>://<id>`: ours names the wrapper by pid and /proc start time. */

@@ -16,6 +16,7 @@ import { route } from './routes.js';
 import { bindPod, evictPod, scaleOf, updateScale } from './subresources.js';
 import type { WatchStreams } from './watch-stream.js';
 import type { NodeProxy } from './node-proxy.js';
+import { isMetricsPath, serveMetrics } from './metrics-api.js';
 
 export interface Identity {
   user: string;
@@ -50,7 +51,8 @@ export function createHttpApi(options: HttpApiOptions): Handler {
       const url = new URL(request.url ?? '/', 'http://pm8s.invalid');
       const target = route(url.pathname);
       if (!PUBLIC_ROUTES.has(target.type) && !options.authenticate(request.headers.authorization)) throw unauthorized();
-      await serve(request, response, target, url.searchParams);
+      if (isMetricsPath(url.pathname)) await serveMetrics(request, response, url, options);
+      else await serve(request, response, target, url.searchParams);
     } catch (error) {
       sendError(response, error, logger, request);
     } finally {
