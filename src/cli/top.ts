@@ -77,7 +77,7 @@ export async function runTopPods(name: string | undefined, flags: TopPodFlags, g
 
 export async function runTopNodes(name: string | undefined, flags: TopNodeFlags, globals: GlobalFlags, context: CliContext): Promise<void> {
   await withClient(globals, async (client) => {
-    const selector = flags.selector === undefined ? {} : { labelSelector: flags.selector };
+    const selector: { labelSelector?: string } = flags.selector === undefined ? {} : { labelSelector: flags.selector };
     const nodeList = name === undefined ? (await client.list(nodes, undefined, selector)).items : [await client.get(nodes, undefined, name)];
     const answer = await getJson(client, `${METRICS}/nodes${name === undefined ? '' : `/${encodeURIComponent(name)}`}`, selector);
     const metrics = new Map<string, NodeMetrics>();
@@ -101,7 +101,7 @@ export async function runTopNodes(name: string | undefined, flags: TopNodeFlags,
   });
 }
 
-async function getJson(client: HttpClient, path: string, query: Record<string, string>): Promise<Record<string, unknown>> {
+async function getJson(client: HttpClient, path: string, query: { labelSelector?: string }): Promise<Record<string, unknown>> {
   const { response, cancel } = await client.stream('GET', path, query);
   const chunks: Buffer[] = [];
   try {

@@ -15,6 +15,7 @@ import { ApiError, badRequest, internalError } from '../../api/errors.js';
 import { EXEC_CHANNEL, EXEC_CONTENT_TYPE, encodeFrame, type ExecChannel } from '../../api/exec-frames.js';
 import { DEFAULT_PATH, findExecutable } from '../../runtime/process/find-executable.js';
 import { groupMembers, isSameLiveProcess, signalPid } from '../../runtime/process/proc-stat.js';
+import type { Logger } from '../../lib/logger.js';
 import type { NodeApiHandler } from './node-api.js';
 import { findPod, pickContainer } from './node-api.js';
 
@@ -36,6 +37,8 @@ export interface ExecSpec {
 export const serveExec: NodeApiHandler = async (request, response, segments, query, context) => {
   if (request.method !== 'POST' && request.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `${request.method} is not supported by exec`);
   request.resume(); // no stdin: any body is discarded
+  const hangUp = new AbortController();
+  response.once('close', () => hangUp.abort()); // also after our own end(), when it no longer matters
   const [namespace, podName, containerName] = segments;
   const command = query.getAll('command');
   if (command.length === 0 || command[0] === '') throw badRequest('you must specify at least one command for the container');
@@ -67,7 +70,7 @@ export const serveExec: NodeApiHandler = async (request, response, segments, que
     return;
   }
   context.logger.info('exec', { pod: `${namespace}/${podName}`, container: name, command: command[0], pid: started.child.pid });
-  const exitCode = await streamExec(started.child, response);
+  const exitCode = await streamExec(started.child, response, hangUp.signal, context.logger);
   if (exitCode === undefined) return; // the client went away; the command was killed
   response.end(encodeFrame(EXEC_CHANNEL.status, JSON.stringify({ exitCode })));
 };
@@ -138,7 +141,7 @@ export async function startExec(spec: ExecSpec): Promise<{ ok: true; child: Chil
  * resolves with its exit code (128 + N for signal N), or undefined when the client hung up first
  * (the process group is then killed).
  */
-function streamExec(child: ChildProcess, response: ServerResponse): Promise<number | undefined> {
+function streamExec(child: ChildProcess, response: ServerResponse, hangUp: AbortSignal, logger: Logger): Promise<number | undefined> {
   const pid = child.pid!;
   const streams = [child.stdout, child.stderr].filter((stream): stream is Readable => stream !== null);
   return new Promise((resolve) => {
@@ -155,11 +158,12 @@ function streamExec(child: ChildProcess, response: ServerResponse): Promise<numb
     const onClose = () => {
       if (finished) return;
       finished = true;
-      killGroup(pid);
+      killGroup(pid, logger);
       for (const stream of streams) stream.destroy();
       resolve(undefined);
     };
-    response.once('close', onClose);
+    hangUp.addEventListener('abort', onClose, { once: true });
+    if (hangUp.aborted) onClose();
     const exited = new Promise<number>((resolveExit) => {
       child.once('exit', (code, signal) => resolveExit(code ?? 128 + (signal === null ? 0 : (os.constants.signals[signal] ?? 0))));
     });
@@ -171,7 +175,7 @@ function streamExec(child: ChildProcess, response: ServerResponse): Promise<numb
       clearTimeout(timer);
       if (finished) return;
       finished = true;
-      response.off('close', onClose);
+      hangUp.removeEventListener('abort', onClose);
       for (const stream of streams) stream.destroy();
       resolve(code);
     });
@@ -179,14 +183,24 @@ function streamExec(child: ChildProcess, response: ServerResponse): Promise<numb
 }
 
 /** SIGTERM to the whole group, SIGKILL to whatever is left after the grace period. */
-function killGroup(pgid: number): void {
-  signalPid(-pgid, 'SIGTERM');
+function killGroup(pgid: number, logger: Logger): void {
+  signalGroup(pgid, 'SIGTERM', logger);
   setTimeout(() => {
+    // Checked first: once its last member is gone, the group id could be a new process's.
     void groupMembers(pgid).then(
       (members) => {
-        if (members.length > 0) signalPid(-pgid, 'SIGKILL');
+        if (members.length > 0) signalGroup(pgid, 'SIGKILL', logger);
       },
       () => undefined,
     );
   }, KILL_GRACE_MS).unref();
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals, logger: Logger): void {
+  try {
+    signalPid(-pgid, signal);
+  } catch (error) {
+    // EPERM: a setuid command became a user we may not signal.
+    logger.warn('could not signal an exec command', { pgid, signal, error: (error as Error).message });
+  }
 }

@@ -112,7 +112,7 @@ export async function summarize(context: Pick<NodeApiContext, 'sync' | 'driver' 
     await sleep(FIRST_WINDOW_MS);
     samples = await readAll(targets);
   }
-  const time = new Date().toISOString();
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const stats = new Map<string, { cpu: CpuStats; memory: MemoryStats }>();
   for (const [key, sample] of samples) {
     const rated = rate(previous.get(key), sample);
@@ -182,7 +182,7 @@ function containerTargets(runner: PodRunner, names: string[], driver: CgroupDriv
         name,
         startTime,
         target: {
-          key: `cgroup:${cgroup}`,
+          key: `cgroup:${cgroup}:${status.containerID ?? ''}`, // each run gets a fresh cgroup at the same path, its counters from zero
           read: async () => {
             const stats = await driver.stats(cgroup);
             return { cpuNanos: stats.cpuUsageMicros * 1000n, memoryBytes: stats.memoryBytes, at: process.hrtime.bigint() };

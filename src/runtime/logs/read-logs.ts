@@ -167,6 +167,7 @@ export class LogStream implements AsyncIterable<Buffer> {
       let sequence = first.sequence;
       // Offset of the live file's origin from rotatedBytes after a truncation nobody announced.
       let shift = 0;
+      let backwards = 0;
       while (!signal?.aborted && budget > 0) {
         const finishing = exited || !follow;
         if (!follow && this.#position >= snapshotEnd) return;
@@ -175,6 +176,14 @@ export class LogStream implements AsyncIterable<Buffer> {
           await sleep(busyDelay, signal);
           continue;
         }
+        if (state.sequence < sequence && backwards++ < 100) {
+          // The state went back: its file vanished (the pod's logs are being removed) or was reset.
+          // Never rewind into bytes already sent; end when the live file goes too.
+          if (!(await this.#sameFile())) return;
+          await sleep(busyDelay, signal);
+          continue;
+        }
+        backwards = 0;
         if (state.sequence !== sequence) {
           // Bytes read past the copy's end fell in the truncation window: they are in no file now.
           if (this.#position > state.rotatedBytes) this.#position = state.rotatedBytes;

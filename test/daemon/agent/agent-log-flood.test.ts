@@ -1,0 +1,106 @@
+/**
+ * A pod writing as fast as it can for 30 s (issue 4 acceptance): the agent's memory stays flat,
+ * the log files stay within the rotation cap, and `pm8s logs -f` follows across the rotations.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { resolveResource } from '../../../src/api/resources.js';
+import { phaseOf } from '../../helpers/agent-cluster.js';
+import { startAgentProcess } from '../../helpers/agent-process.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const pods = resolveResource('pods')!;
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'pm8s.js');
+const MAX_BYTES = 10 * 1024 * 1024;
+const MAX_FILES = 5;
+const FLOOD_MS = 30_000;
+
+function logBytes(dir: string): { total: number; files: Record<string, number> } {
+  const files: Record<string, number> = {};
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    if (!/^\d+\.log(\.\d+)?$/.test(name)) continue;
+    const size = statSync(path.join(dir, name)).size;
+    files[name] = size;
+    total += size;
+  }
+  return { total, files };
+}
+
+t.test('a pod logging flat out for 30 s: flat agent memory, logs within the cap, logs -f across rotations', async (t) => {
+  const agent = await startAgentProcess(t, ['--log-max-size', String(MAX_BYTES), '--log-max-files', String(MAX_FILES)]);
+  await agent.start();
+  await agent.createPod('flood', { containers: [{ name: 'main', command: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i some padding to make the line longer"; done'] }] });
+  const pod = await waitFor(async () => {
+    const current = await agent.getPod('flood');
+    return phaseOf(current) === 'Running' ? current : undefined;
+  }, { what: 'flood Running' });
+  const logDir = path.join(agent.dataDir, 'pods', `default_flood_${pod.metadata.uid}`, 'main');
+
+  const follower = spawn(process.execPath, [BIN, '--kubeconfig', agent.server.kubeconfigPath, 'logs', 'flood', '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (follower.exitCode === null) process.kill(follower.pid!, 'SIGKILL');
+  });
+  let pending = '';
+  let lines = 0;
+  let last = 0;
+  let outOfOrder = 0;
+  let lost = 0;
+  let garbled = 0;
+  const examples: string[] = [];
+  let stderr = '';
+  follower.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  follower.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      const match = /^line (\d+) some padding to make the line longer$/.exec(line);
+      if (match === null) {
+        garbled++; // a line cut by a copytruncate window
+        continue;
+      }
+      const number = Number(match[1]);
+      lines++;
+      if (!(number > last)) {
+        if (outOfOrder++ < 5) examples.push(`${number} after ${last}`);
+      }
+      else if (last > 0) lost += number - last - 1;
+      last = Math.max(last, number);
+    }
+  });
+
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const rss: number[] = [];
+  let peakDisk = 0;
+  let overCap = 0;
+  const began = Date.now();
+  while (Date.now() - began < FLOOD_MS) {
+    rss.push(agent.rssKiB());
+    const usage = logBytes(logDir);
+    peakDisk = Math.max(peakDisk, usage.total);
+    for (const [name, size] of Object.entries(usage.files)) if (name.includes('.log.') && size > MAX_BYTES) overCap++;
+    if (Object.keys(usage.files).filter((name) => name.includes('.log.')).length > MAX_FILES) overCap++;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const written = last;
+  await agent.client.delete(pods, 'default', 'flood');
+  await waitFor(() => follower.exitCode !== null, { what: 'logs -f to end when the container is stopped', timeout: 15_000 });
+  await waitFor(async () => (await agent.client.list(pods, 'default')).items.length === 0, { what: 'pod deleted' });
+
+  const baseline = rss[0]!;
+  const peak = Math.max(...rss);
+  t.ok(peak - baseline < 30 * 1024, `agent RSS stays flat: ${Math.round(baseline / 1024)} MiB at the start, ${Math.round(peak / 1024)} MiB at the peak`);
+  t.equal(overCap, 0, `rotated copies never exceed ${MAX_BYTES} bytes nor ${MAX_FILES - 1} files`);
+  t.ok(peakDisk <= 2 * MAX_FILES * MAX_BYTES, `log disk use stays bounded: peak ${Math.round(peakDisk / 1024)} KiB`);
+  t.comment(`peak log disk use ${Math.round(peakDisk / 1024)} KiB (cap ${(MAX_FILES * MAX_BYTES) / 1024} KiB + what the writer adds between two checks); ${written} lines written`);
+  t.ok(written > 50_000, `the writer wrote a lot (${written} lines), so the log rotated many times`);
+  t.equal(outOfOrder, 0, `logs -f never repeated or reordered a line across rotations (${examples.join('; ')})`);
+  t.ok(lines > written * 0.95, `logs -f followed across rotations: ${lines} of ${written} lines (${lost} lost and ${garbled} cut short in copytruncate windows)`);
+  t.equal(stderr, '', 'logs -f reported no error');
+  await agent.stop();
+});
