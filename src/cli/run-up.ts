@@ -6,6 +6,7 @@ import { defaultKubeconfigPath, loadKubeconfig, writeKubeconfig } from '../clien
 import { startAgent, type RunningAgent } from '../daemon/agent/agent.js';
 import { startServer, type RunningServer } from '../daemon/server/server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
 import type { UpFlags } from './commands/up.js';
 import type { CliContext } from './context.js';
 import { PM8S_VERSION } from './main.js';
@@ -39,6 +40,7 @@ export async function runUp(flags: UpFlags, context: CliContext): Promise<void> 
       pidsLimit: flags.pidsLimit,
       logMaxBytes: Number(quantityValue(flags.logMaxSize)),
       logMaxFiles: flags.logMaxFiles,
+      driver: await detectCgroupDriver({ root: flags.cgroupRoot }),
     });
     await agent.heartbeat.registered;
     const config = await publishKubeconfig(server.kubeconfigPath, logger);

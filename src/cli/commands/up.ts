@@ -16,6 +16,7 @@ export const upCommand: CliCommand = {
       .addOption(new Option('--pids-limit <n>', 'pids.max per pod and per container (0: no limit)').argParser(integer).default(4096))
       .option('--log-max-size <bytes>', 'rotate a container log past this size (e.g. 10Mi)', '10Mi')
       .addOption(new Option('--log-max-files <n>', 'files kept per container log, the live one included').argParser(integer).default(5))
+      .addOption(new Option('--cgroup-root <name>', 'name of the cgroup subtree pods go in (tests)').default('pm8s').hideHelp())
       .addOption(new Option('--log-level <level>', 'debug, info, warn or error').choices(['debug', 'info', 'warn', 'error']).default('info'))
       .addHelpText(
         'after',
@@ -45,5 +46,6 @@ export interface UpFlags {
   pidsLimit: number;
   logMaxSize: string;
   logMaxFiles: number;
+  cgroupRoot: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }

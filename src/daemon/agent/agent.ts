@@ -19,6 +19,8 @@ import { adoptRunningContainers } from './adoption.js';
 import { LocalState } from './local-state.js';
 import type { NodeApiHandler } from './node-api.js';
 import { startNodeApi } from './node-api.js';
+import { serveExec } from './node-api-exec.js';
+import { createStatsHandler } from './node-api-stats.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { nodeStatus, type NodeDescription } from './node-status.js';
 import { PodSync } from './pod-sync.js';
@@ -144,7 +146,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     keyPem: tls.keyPem,
     authenticate: options.authenticate,
     context: { sync, dataDir: options.dataDir, driver, nodeName, logger },
-    ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    handlers: { exec: serveExec, stats: createStatsHandler(), ...options.handlers },
   });
   const heartbeat = new NodeHeartbeat({
     client,

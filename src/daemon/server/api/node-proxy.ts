@@ -61,7 +61,13 @@ export function createNodeProxy(api: ObjectApi, token: string): NodeProxy {
       await new Promise<void>((resolve) => {
         answer.pipe(response);
         answer.once('end', resolve);
-        answer.once('error', () => resolve());
+        // The agent went away mid-stream: cut the client's stream too, so it does not hang.
+        const cut = () => {
+          response.destroy();
+          resolve();
+        };
+        answer.once('error', cut);
+        answer.once('aborted', cut);
         response.once('close', resolve);
       });
     },
