@@ -239,6 +239,9 @@ export class PodSync {
       else records.push(record);
     }
     if (records.length > 0) await runner.adopt(records);
+    if (!driver.enforced && records.length === 0) {
+      events.event(pod as unknown as KubeObject, 'Warning', 'LimitsNotEnforced', `resource limits are not enforced on node ${this.#o.nodeName}: ${driver.reason ?? 'no writable cgroups'}`);
+    }
     const abort = new AbortController();
     const entry: Running = { pod, runner, abort, logs, done: runner.run(abort.signal) };
     this.#running.set(id.uid, entry);

@@ -12,6 +12,7 @@ import { loadKubeconfig, resolveContextWithFiles } from '../../../src/client/kub
 import { commandPid, conditionOf, containerStatus, phaseOf, startAgentCluster, wrapperPid } from '../../helpers/agent-cluster.js';
 import { freePort, httpServer, scratchDir } from '../../helpers/runner.js';
 import { waitFor } from '../../helpers/wait.js';
+import { NoneDriver } from '../../../src/runtime/cgroups/none-driver.js';
 
 const nodes = resolveResource('nodes')!;
 const leases = resolveResource('leases')!;
@@ -147,7 +148,7 @@ t.test('status writes are coalesced: a steady pod causes no writes', async (t) =
   t.equal(cluster.agent.reporter.writes, before, 'no writes while nothing changes');
 });
 
-t.test('logs through the API server: tail, previous, follow, errors as Status', async (t) => {
+t.test('logs through the API server: tail, previous, errors as Status; the node API refuses unknown tokens', async (t) => {
   const cluster = await startAgentCluster(t);
   const config = await loadKubeconfig(cluster.server.kubeconfigPath);
   const context = await resolveContextWithFiles(config);
@@ -169,4 +170,18 @@ t.test('logs through the API server: tail, previous, follow, errors as Status', 
   // A token the server does not know cannot reach the node API directly either.
   const direct = await fetch(`https://127.0.0.1:${cluster.agent.port}/containerLogs/default/talker/main`, { headers: { authorization: 'Bearer nope.nope' } }).catch((error: Error) => error);
   t.ok(direct instanceof Error || direct.status === 401, 'unauthenticated node API request refused');
+});
+
+t.test('without writable cgroups pods still run, and the Node and a pod event say limits are not enforced', async (t) => {
+  const cluster = await startAgentCluster(t, { agent: { driver: new NoneDriver('cgroups under /sys/fs/cgroup are not writable by this process (test)') } });
+  const node = await cluster.client.get(nodes, undefined, cluster.nodeName);
+  const limits = ((node.status as Record<string, any>).conditions as Array<Record<string, string>>).find((c) => c.type === 'LimitsEnforced');
+  t.match(limits, { status: 'False', reason: 'CgroupsUnavailable', message: /pod limits are NOT enforced: cgroups under \/sys\/fs\/cgroup are not writable/ });
+  await cluster.createPod('free', { containers: [{ name: 'main', command: ['sleep', '1000'], resources: { limits: { memory: '64Mi' } } }] });
+  await cluster.waitForPod('free', (pod) => phaseOf(pod) === 'Running', 'Running without limits');
+  const events = await waitFor(async () => {
+    const list = await cluster.client.list(resolveResource('events')!, 'default');
+    return list.items.find((e) => (e as Record<string, any>).reason === 'LimitsNotEnforced');
+  }, { what: 'the LimitsNotEnforced event' });
+  t.match(events, { type: 'Warning', message: /resource limits are not enforced on node/ });
 });
