@@ -53,7 +53,9 @@ export async function runUp(flags: UpFlags, context: CliContext): Promise<void> 
     context.output.out(config === defaultKubeconfigPath() ? `try: pm8s get pods -A\n` : `try: PM8S_CONFIG=${config} pm8s get pods -A\n`);
   } catch (error) {
     logger.error('pm8s up failed', { error: (error as Error).message });
-    if (agent === undefined && server === undefined) {
+    if (agent === undefined) {
+      // Half a cluster is no use: stop what started and fail.
+      await server?.stop().catch(() => undefined);
       process.exitCode = 1;
       return;
     }

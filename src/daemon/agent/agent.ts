@@ -95,7 +95,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   else logger.warn('pod limits are NOT enforced on this node', { driver: driver.kind, reason: driver.reason });
 
   const state = await LocalState.open(options.dataDir);
-  if (state.startedEmpty !== undefined) logger.warn('agent state started empty', { reason: state.startedEmpty.reason, message: state.startedEmpty.message });
+  if (state.startedEmpty !== undefined) {
+    // A first start has no state; a lost or corrupt one deserves attention.
+    (state.startedEmpty.reason === 'missing' ? logger.info : logger.warn).call(logger, 'agent state started empty', { reason: state.startedEmpty.reason, message: state.startedEmpty.message });
+  }
   const plan = await adoptRunningContainers({ state, driver });
   const counts: Record<string, number> = {};
   for (const entry of plan.entries) counts[entry.outcome] = (counts[entry.outcome] ?? 0) + 1;

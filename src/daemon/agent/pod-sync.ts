@@ -161,17 +161,22 @@ export class PodSync {
     this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
   }
 
-  /** One pod at a time per UID; different pods do not wait for each other's stops. */
+  /**
+   * Everything queued is reconciled together (a burst of new pods shares its local-state commits),
+   * and a UID queued again meanwhile waits for the next round: never two reconciles of one pod at once.
+   */
   async #drain(): Promise<void> {
     while (this.#queue.size > 0) {
-      const uid = this.#queue.values().next().value!;
-      this.#queue.delete(uid);
-      try {
-        await this.#reconcile(uid);
-      } catch (error) {
-        this.#o.logger.warn('pod sync failed; retrying', { uid, error: (error as Error).message });
-        setTimeout(() => this.#enqueue(uid), 1000).unref();
-      }
+      const batch = [...this.#queue];
+      this.#queue.clear();
+      await Promise.all(batch.map(async (uid) => {
+        try {
+          await this.#reconcile(uid);
+        } catch (error) {
+          this.#o.logger.warn('pod sync failed; retrying', { uid, error: (error as Error).message });
+          setTimeout(() => this.#enqueue(uid), 1000).unref();
+        }
+      }));
     }
   }
 
@@ -284,13 +289,14 @@ export class PodSync {
   /** The kubelet's final step: delete with grace 0, bound to the UID so a new pod of that name is safe. */
   async #confirmDeletion(pod: Pod): Promise<void> {
     const id = podIdentity(pod);
+    // Processes adopted without a runner (their state was lost) go before the pod does.
+    if (!this.#running.has(id.uid)) await this.#forget(id);
     try {
       await this.#o.client.delete(pods, id.namespace, id.name, { gracePeriodSeconds: 0, preconditions: { uid: id.uid } });
     } catch (error) {
       const code = (error as ApiError).code;
       if (code !== 404 && code !== 409) throw error;
     }
-    if (!this.#running.has(id.uid)) await this.#forget(id);
   }
 
   async #cleanUpAdoption(uid: string): Promise<void> {

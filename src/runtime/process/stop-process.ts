@@ -67,14 +67,16 @@ export async function stopProcess(handle: ProcessHandle, options: StopProcessOpt
 
 /**
  * Signals every process of the container but the wrapper, once each, repeating for processes
- * forked meanwhile until no new one appears (bounded). The wrapper's identity is checked first: a
+ * forked meanwhile until no new one appears (bounded): those of its cgroup, or without one, those
+ * of the wrapper's process group (a /proc scan, costly with many processes). The wrapper's identity is checked first: a
  * reused pid never leads us to signal someone else's group.
  */
 async function signalContainer(handle: ProcessHandle, signal: NodeJS.Signals, options: StopProcessOptions): Promise<void> {
   if (!(await handle.alive())) return;
   const signalled = new Set<number>();
   for (let round = 0; round < 20; round++) {
-    const fresh = (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid && !signalled.has(pid));
+    // With a cgroup, it holds every process of the container (a setsid grandchild too): no /proc scan.
+    const fresh = options.cgroup !== undefined ? [] : (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid && !signalled.has(pid));
     for (const pid of fresh) {
       signalPid(pid, signal);
       signalled.add(pid);
@@ -93,7 +95,7 @@ async function killLeftovers(handle: ProcessHandle, options: StopProcessOptions)
   const groupIsOurs = current === undefined || current.startTime === handle.startTime;
   for (let round = 0; round < 50; round++) {
     // The group id stays allocated while any member lives, so its members cannot be strangers.
-    const members = !groupIsOurs ? [] : (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid);
+    const members = !groupIsOurs || options.cgroup !== undefined ? [] : (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid);
     for (const pid of members) signalPid(pid, 'SIGKILL');
     const inCgroup = options.cgroup === undefined ? 0 : await options.cgroup.driver.signalAll(options.cgroup.handle, 'SIGKILL');
     if (members.length === 0 && inCgroup === 0) return;
