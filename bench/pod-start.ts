@@ -9,15 +9,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { constants, accessSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { constants, accessSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { resolveResource } from '../src/api/resources.js';
 import type { KubeObject, WatchEvent } from '../src/api/types.js';
 import { isRecord } from '../src/api/types.js';
 import { HttpClient } from '../src/client/http-client.js';
-import { rssMiB, startProcess } from './processes.js';
+import { killMarked, MARKER_VARIABLE, markedProcesses, memoryOf, stopChild, stopPid } from './marked-processes.js';
+import { rssMiB } from './processes.js';
 import type { Summary } from './stats.js';
 import { ms, ratio, runConcurrent, summarize } from './stats.js';
 
@@ -35,16 +37,23 @@ interface Phase {
 interface Measured {
   /** One at a time: the next start is issued once the previous one is running. */
   sequential: Phase;
-  /** All at once: every start issued together, as `apply` of a file of N pods does. */
+  /** All at once: every start issued together. */
   burst: Phase;
+  /** Stopping all N after the burst: the stop call(s) until every process is gone (s). */
+  stopSeconds: number;
   /** The manager's memory with all N running, after the burst (current and peak, MiB). */
   managerRss?: { current: number; peak: number };
+  /** The manager's RSS before the first start (MiB). */
+  idleRss?: number;
   /** pm8s only: the API server's RSS at the same moment. */
   serverRss?: number;
+  /** pm8s only: how long the POST alone took (ms), one at a time and all at once. */
+  createLatency?: { sequential: Summary; burst: Summary };
+  /** pm8s only: the cgroup driver the agent logged it uses. */
+  cgroups?: string;
 }
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/pm8s.js');
-const MARKER_VARIABLE = 'PM8S_BENCH_POD_START';
 const NODE_NAME = 'bench-node';
 const SLEEP_SECONDS = '3600';
 const TIMEOUT_MS = 180_000;
@@ -76,14 +85,14 @@ async function measureSpawn(command: string[], count: number): Promise<Measured>
     const sequential = await runConcurrent(count, 1, start);
     await stopAll();
     const burst = await runConcurrent(count, count, start);
-    await stopAll();
-    return { sequential: phase(sequential), burst: phase(burst) };
+    const stopSeconds = await timed(stopAll);
+    return { sequential: phase(sequential), burst: phase(burst), stopSeconds };
   } finally {
     killMarked(marker);
   }
 }
 
-/** The subset of PM2's programmatic API used here; its own typings describe the default instance. */
+/** PM2's default instance, as its typings describe it. */
 type Pm2 = typeof import('pm2');
 
 async function measurePm2(command: string[], count: number): Promise<Measured> {
@@ -100,6 +109,7 @@ async function measurePm2(command: string[], count: number): Promise<Measured> {
     const api = pm2;
     await callback((done) => api.connect(done));
     daemonPid = Number((await readFile(path.join(home, 'pm2.pid'), 'utf8')).trim());
+    const idleRss = rssMiB(daemonPid);
     let started = 0;
     const start = async () => {
       const name = `bench-${started++}`;
@@ -122,13 +132,14 @@ async function measurePm2(command: string[], count: number): Promise<Measured> {
     const burst = await runConcurrent(count, count, start);
     await expectAllOnline();
     const managerRss = memoryOf(daemonPid);
-    await deleteAll();
-    return { sequential: phase(sequential), burst: phase(burst), managerRss };
+    const stopSeconds = await timed(deleteAll);
+    return { sequential: phase(sequential), burst: phase(burst), stopSeconds, managerRss, idleRss };
   } finally {
     if (pm2 !== undefined) {
       const api = pm2;
       await callback((done) => api.killDaemon(done)).catch((error: unknown) => process.stderr.write(`pm2 killDaemon: ${String(error)}\n`));
       api.disconnect();
+      closeLingeringSockets(api);
     }
     if (daemonPid !== undefined) await stopPid(daemonPid, 'SIGKILL', 5000);
     killMarked(marker);
@@ -138,15 +149,28 @@ async function measurePm2(command: string[], count: number): Promise<Measured> {
   }
 }
 
+/**
+ * PM2's client reconnects forever when its daemon dies before the client closes the socket (which
+ * `killDaemon` races), keeping this process alive; closing its sockets ends the retries.
+ */
+function closeLingeringSockets(api: Pm2): void {
+  const client = (api as unknown as { Client?: Record<string, unknown> }).Client;
+  for (const key of ['client_sock', 'sub_sock']) {
+    const socket = client?.[key];
+    if (isRecord(socket) && typeof socket.close === 'function' && socket.closing !== true) (socket.close as () => void).call(socket);
+  }
+}
+
 async function measurePm8s(command: string[], count: number): Promise<Measured> {
   const marker = newMarker();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pm8s-bench-pod-start-'));
   const agentLog = path.join(dataDir, 'agent.log');
-  const server = await startProcess(process.execPath, [BIN, 'server', '--data-dir', path.join(dataDir, 'server'), '--listen', '127.0.0.1:0'], (line) => line.msg === 'pm8s server listening');
+  let server: ChildProcess | undefined;
   let agent: ChildProcess | undefined;
   let client: HttpClient | undefined;
   try {
-    const kubeconfig = String(server.ready.kubeconfig);
+    server = spawn(process.execPath, [BIN, 'server', '--data-dir', path.join(dataDir, 'server'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const kubeconfig = String((await readyLine(server, (line) => line.msg === 'pm8s server listening')).kubeconfig);
     const logFd = openSync(agentLog, 'a');
     try {
       agent = spawn(process.execPath, [BIN, 'agent', '--kubeconfig', kubeconfig, '--node-name', NODE_NAME, '--data-dir', path.join(dataDir, 'agent'), '--port', '0'], {
@@ -155,60 +179,134 @@ async function measurePm8s(command: string[], count: number): Promise<Measured> 
     } finally {
       closeSync(logFd);
     }
-    const agentExited = once(agent, 'exit').then(([code, signal]) => {
+    const agentExited: Promise<never> = once(agent, 'exit').then(([code, signal]) => {
       throw new Error(`pm8s agent exited (${String(code ?? signal)}) during the benchmark; its log: ${agentLog}`);
     });
     agentExited.catch(() => undefined);
     client = await HttpClient.fromKubeconfig({ kubeconfig });
     await Promise.race([waitForReadyNode(client), agentExited]);
-
-    const api = client;
-    const running = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
-    const from = (await api.list(pods, 'default', { limit: 1 })).metadata.resourceVersion;
-    const watch = await api.watch(pods, 'default', from === undefined ? {} : { resourceVersion: from }, (event: WatchEvent) => {
-      if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return;
-      const name = event.object.metadata.name ?? '';
-      const waiter = running.get(name);
-      const phase = isRecord(event.object.status) ? event.object.status.phase : undefined;
-      if (waiter === undefined) return;
-      if (phase === 'Running') waiter.resolve();
-      else if (phase === 'Failed' || phase === 'Succeeded') waiter.reject(new Error(`pod ${name} ended (${String(phase)}) instead of running`));
-      else return;
-      running.delete(name);
+    const cgroups = await agentCgroups(agentLog);
+    const [agentPid, serverPid] = [agent.pid!, server.pid!];
+    const idleRss = rssMiB(agentPid);
+    let snapshot: Pick<Measured, 'managerRss' | 'serverRss'> = {};
+    const measured = await runPods(client, command, count, marker, agentExited, () => {
+      snapshot = { managerRss: memoryOf(agentPid), serverRss: rssMiB(serverPid) };
     });
-    const watchFailed = watch.done.then(() => {
-      throw new Error('the pod watch ended during the benchmark');
-    });
-    watchFailed.catch(() => undefined);
-    try {
-      const startMode = (mode: string) => async (index: number) => {
-        const name = `${mode}-${index}`;
-        const isRunning = new Promise<void>((resolve, reject) => running.set(name, { resolve, reject }));
-        await api.create(pods, 'default', podObject(name, mode, command, marker));
-        await Promise.race([isRunning, agentExited, watchFailed, rejectAfter(TIMEOUT_MS, `pod ${name} not Running within ${TIMEOUT_MS / 1000} s`)]);
-      };
-      const sequential = await runConcurrent(count, 1, startMode('sequential'));
-      await deletePods(api, 'sequential', marker);
-      const burst = await runConcurrent(count, count, startMode('burst'));
-      const managerRss = memoryOf(agent.pid!);
-      const serverRss = rssMiB(server.child.pid!);
-      await deletePods(api, 'burst', marker);
-      return { sequential: phase(sequential), burst: phase(burst), managerRss, serverRss };
-    } finally {
-      watch.stop();
-    }
+    return { ...measured, ...snapshot, idleRss, ...(cgroups === undefined ? {} : { cgroups }) };
   } catch (error) {
-    process.stderr.write(`pm8s agent log (${agentLog}), last lines:\n${(await readFile(agentLog, 'utf8').catch(() => '')).split('\n').slice(-30).join('\n')}\n`);
+    process.stderr.write(`pm8s agent log (${agentLog}), last lines:\n${(await readAgentLog(agentLog)).split('\n').slice(-30).join('\n')}\n`);
     throw error;
   } finally {
+    await reportAgentWarnings(agentLog);
     client?.close();
     // The agent leaves its containers running when it stops (by design), so they are stopped here.
     if (agent !== undefined) await stopChild(agent, 'SIGTERM', 15_000);
-    await server.stop();
+    if (server !== undefined) await stopChild(server, 'SIGTERM', 15_000);
     killMarked(marker);
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/** Both modes against a running server and agent; `allRunning` is called once the burst is all Running. */
+async function runPods(
+  api: HttpClient,
+  command: string[],
+  count: number,
+  marker: string,
+  agentExited: Promise<never>,
+  allRunning: () => void,
+): Promise<Pick<Measured, 'sequential' | 'burst' | 'stopSeconds' | 'createLatency'>> {
+  const running = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  const from = (await api.list(pods, 'default', { limit: 1 })).metadata.resourceVersion;
+  const watch = await api.watch(pods, 'default', from === undefined ? {} : { resourceVersion: from }, (event: WatchEvent) => {
+    if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return;
+    const name = event.object.metadata.name ?? '';
+    const waiter = running.get(name);
+    const phase = isRecord(event.object.status) ? event.object.status.phase : undefined;
+    if (waiter === undefined) return;
+    if (phase === 'Running') waiter.resolve();
+    else if (phase === 'Failed' || phase === 'Succeeded') waiter.reject(new Error(`pod ${name} ended (${String(phase)}) instead of running`));
+    else return;
+    running.delete(name);
+  });
+  const watchFailed = watch.done.then(() => {
+    throw new Error('the pod watch ended during the benchmark');
+  });
+  watchFailed.catch(() => undefined);
+  const created: Record<string, number[]> = { sequential: [], burst: [] };
+  const startMode = (mode: string) => async (index: number) => {
+    const name = `${mode}-${index}`;
+    const isRunning = new Promise<void>((resolve, reject) => running.set(name, { resolve, reject }));
+    const begin = performance.now();
+    await api.create(pods, 'default', podObject(name, mode, command, marker));
+    created[mode]!.push(performance.now() - begin);
+    await Promise.race([isRunning, agentExited, watchFailed, rejectAfter(TIMEOUT_MS, `pod ${name} not Running within ${TIMEOUT_MS / 1000} s`)]);
+  };
+  try {
+    const sequential = await runConcurrent(count, 1, startMode('sequential'));
+    await deletePods(api, 'sequential', marker);
+    // The N requests in flight go out on N connections: open them first, so TLS handshakes stay
+    // out of the clock, as pm2's client is connected before its clock starts too.
+    await runConcurrent(count, count, async () => {
+      await api.list(pods, 'default', { limit: 1 });
+    });
+    const burst = await runConcurrent(count, count, startMode('burst'));
+    allRunning();
+    const stopSeconds = await timed(() => deletePods(api, 'burst', marker));
+    return { sequential: phase(sequential), burst: phase(burst), stopSeconds, createLatency: { sequential: summarize(created.sequential!), burst: summarize(created.burst!) } };
+  } finally {
+    watch.stop();
+  }
+}
+
+/** The first JSON line on the child's stdout that `ready` accepts; the rest is read and dropped so the pipe never fills. */
+async function readyLine(child: ChildProcess, ready: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const lines = createInterface({ input: child.stdout! });
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    throw new Error(`${String(child.spawnargs.slice(1, 3).join(' '))} exited (${String(code ?? signal)}) before it was ready`);
+  });
+  const found = new Promise<Record<string, unknown>>((resolve) => {
+    lines.on('line', (text) => {
+      let line: unknown;
+      try {
+        line = JSON.parse(text);
+      } catch (error) {
+        if (error instanceof SyntaxError) return; // not a log line
+        throw error;
+      }
+      if (isRecord(line) && ready(line)) resolve(line);
+    });
+  });
+  try {
+    return await Promise.race([found, exited, rejectAfter(TIMEOUT_MS, `${child.spawnargs.slice(1, 3).join(' ')} not ready within ${TIMEOUT_MS / 1000} s`)]);
+  } finally {
+    exited.catch(() => undefined);
+  }
+}
+
+/** The agent's cgroup driver as it logged it at start, e.g. "hybrid: memory, cpu, pids". */
+async function agentCgroups(file: string): Promise<string | undefined> {
+  const text = await readAgentLog(file);
+  for (const line of text.split('\n')) {
+    if (!line.includes('"msg":"cgroup driver"') && !line.includes('"msg":"pod limits are NOT enforced on this node"')) continue;
+    const entry = JSON.parse(line) as { driver?: string; controllers?: string[]; reason?: string };
+    return entry.controllers === undefined ? `${String(entry.driver)}, limits not enforced: ${String(entry.reason)}` : `${String(entry.driver)}: ${entry.controllers.join(', ')}`;
+  }
+  return undefined;
+}
+
+/** Copies the agent's warnings and errors to stderr: a benchmark of a misbehaving agent is worth little. */
+async function reportAgentWarnings(file: string): Promise<void> {
+  const text = await readAgentLog(file);
+  const lines = text.split('\n').filter((line) => line !== '' && !/^\{[^\n]*"level":"(?:debug|info)"/.test(line));
+  if (lines.length > 0) process.stderr.write(`pod-start: the pm8s agent logged ${lines.length} warnings or errors:\n${lines.slice(0, 20).join('\n')}\n`);
+}
+
+const readAgentLog = (file: string): Promise<string> =>
+  readFile(file, 'utf8').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  });
 
 const podObject = (name: string, mode: string, command: string[], marker: string): KubeObject => ({
   apiVersion: 'v1',
@@ -250,75 +348,10 @@ async function expectNoneLeft(marker: string, what: string): Promise<void> {
   }
 }
 
-/** PIDs of live processes whose environment carries the marker (the wrappers and commands we caused). */
-function markedProcesses(marker: string): number[] {
-  const needle = `\0${MARKER_VARIABLE}=${marker}\0`;
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let environ: string;
-    let stat: string;
-    try {
-      environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch (error) {
-      // Ended between readdir and read, or not ours to read (so not one we started).
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM') continue;
-      throw error;
-    }
-    // A zombie has ended; its parent has yet to reap it.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state !== 'Z' && `\0${environ}`.includes(needle)) found.push(Number(entry));
-  }
-  return found;
-}
-
-function killMarked(marker: string): number[] {
-  const pids = markedProcesses(marker);
-  for (const pid of pids) signal(pid, 'SIGKILL');
-  return pids;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
-/** Signals a child by PID and waits for its exit, escalating to SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess, first: NodeJS.Signals, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  signal(child.pid, first);
-  const timer = setTimeout(() => signal(child.pid!, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Waits for a process that is not our child to end, killing it with `name` after `graceMs`. */
-async function stopPid(pid: number, name: NodeJS.Signals, graceMs: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ESRCH' || code === 'ENOENT') return false;
-      throw error;
-    }
-  };
-  const deadline = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline) await delay(20);
-  if (alive()) signal(pid, name);
-}
-
-function memoryOf(pid: number): { current: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const peak = /VmHWM:\s+(\d+) kB/.exec(status);
-  return { current: rssMiB(pid), peak: peak ? Number(peak[1]) / 1024 : Number.NaN };
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
 }
 
 function phase(run: { latencies: number[]; seconds: number }): Phase {
@@ -365,19 +398,22 @@ function report(options: PodStartBenchOptions, command: string[], bare: Measured
     `| ${name} | ${latencies(pick).join(' | ')} | ${ratio(pick(ours).latency.p50, pick(bare).latency.p50)} / ${ratio(pick(ours).latency.p99, pick(bare).latency.p99)} | ${ratio(pick(ours).latency.p50, pick(pm2).latency.p50)} / ${ratio(pick(ours).latency.p99, pick(pm2).latency.p99)} |`;
   const wallRow = (name: string, pick: (m: Measured) => Phase) =>
     `| ${name} | ${[bare, pm2, ours].map((m) => pick(m).seconds.toFixed(2)).join(' | ')} | ${ratio(pick(ours).seconds, pick(bare).seconds)} | ${ratio(pick(ours).seconds, pick(pm2).seconds)} |`;
-  const memoryRow = (name: string, pick: (rss: { current: number; peak: number }) => number) => {
-    const a = ours.managerRss === undefined ? Number.NaN : pick(ours.managerRss);
-    const b = pm2.managerRss === undefined ? Number.NaN : pick(pm2.managerRss);
+  const memoryRow = (name: string, pick: (rss: { current: number; peak: number }, idle: number) => number) => {
+    const value = (m: Measured) => (m.managerRss === undefined || m.idleRss === undefined ? Number.NaN : pick(m.managerRss, m.idleRss));
+    const a = value(ours);
+    const b = value(pm2);
     return `| ${name} | — | ${b.toFixed(0)} | ${a.toFixed(0)} | — | ${ratio(a, b)} |`;
   };
   return [
     '## Pod start',
     '',
-    `${n} copies of \`${command.join(' ')}\` started by each contender, first **one at a time** (the next start is issued once the previous copy is running), then **all at once** (all ${n} starts issued together, as \`apply\` of a file of ${n} pods does). Latency is per process, from the start call to the moment the caller can observe that the copy runs; "total" is the wall time from the first start to the last copy running. The copies are stopped between the two modes and at the end. What each latency measures:`,
+    `${n} copies of \`${command.join(' ')}\` started by each contender, first **one at a time** (the next start is issued once the previous copy is running), then **all at once** (all ${n} starts issued together: ${n} concurrent \`pm2.start\` calls over PM2's one socket, ${n} concurrent POSTs over ${n} HTTPS connections opened before the clock starts). Latency is per process, from the start call to the moment the caller can observe that the copy runs; "total" is the wall time from the first start to the last copy running. The copies are stopped between the two modes and at the end. What each latency measures:`,
     '',
-    '- **bare spawn**: `child_process.spawn(…, {detached: true})` in the benchmark process, until the child\'s `spawn` event (libuv has forked and the `exec` of `sleep` succeeded). No log files, no bookkeeping: the floor.',
-    `- **pm2** ${pm2Version()}: \`pm2.start({script, args, interpreter: 'none', exec_mode: 'fork', autorestart: false})\` from the benchmark process (RPC over PM2's unix socket to its daemon, under a private PM2_HOME), until the start callback — by then \`pm2.list\` shows the process \`online\` (checked). PM2 marks a fork-mode process online as soon as its own \`spawn()\` call returns, without waiting for the \`spawn\` event, after opening the process's log files. All-at-once means ${n} concurrent \`pm2.start\` calls.`,
-    '- **pm8s**: `POST` of a Pod (with `spec.nodeName` set, so no scheduling) over HTTPS to a `pm8s server` child process, until the benchmark\'s watch on pods delivers that pod with `status.phase: Running`. In between: the server validates and commits the pod to SQLite (synchronous=FULL) and streams it to a separate `pm8s agent` process, which opens the container\'s log file, starts it under its status-recording `sh` wrapper, records the container in its fsynced local state, and writes the pod\'s status back through the API (a second commit), which the server streams to the benchmark. pm2\'s "online" is its daemon\'s own in-memory view; pm8s\'s "Running" is what any API client can see.',
+    "- **bare spawn**: `child_process.spawn(…, {detached: true})` in the benchmark process, until the child's `spawn` event (libuv's spawn returns once the `exec` of `sleep` succeeded; the event follows on the next tick, so all at once it comes after every spawn call has returned). No log files, no bookkeeping: the floor.",
+    `- **pm2** ${pm2Version()}: \`pm2.start({script, args, interpreter: 'none', exec_mode: 'fork', autorestart: false})\` from the benchmark process (RPC over PM2's unix socket to its daemon, under a private PM2_HOME), until the start callback — by then \`pm2.list\` shows the process \`online\` (checked). PM2 marks a fork-mode process online as soon as its own \`spawn()\` call returns (after opening the process's log files), so its online is the bare spawn's moment plus the two hops over its socket and its bookkeeping.`,
+    `- **pm8s**: \`POST\` of a Pod (with \`spec.nodeName\` set, so no scheduling) over HTTPS to a \`pm8s server\` child process, until the benchmark's watch on pods delivers that pod with \`status.phase: Running\`. In between: the server validates the pod, commits it to SQLite (synchronous=FULL) and streams it to a separate \`pm8s agent\` process, which records the pod in its local state (fsynced), creates the pod's and the container's cgroups (driver ${ours.cgroups ?? 'unknown'}), opens the container's log file, spawns the status-recording \`sh\` wrapper that starts the command, records the container (fsynced again), and patches the pod's status through the API (a second commit; a Started Event is a third, written beside it), which the server streams to the benchmark. The agent reports Running once the wrapper has spawned, a moment before the wrapper's own child has exec'd the command. pm2's "online" is its daemon's in-memory view; pm8s's Running is durable and visible to every API client.`,
+    '',
+    `**Stop all** is timed after the all-at-once run, until no process of the copies is left in /proc: bare, a SIGTERM to each PID; pm2, \`pm2.delete('all')\`; pm8s, a DELETE of each pod (16 in flight, default grace period) until the pods are gone from the API, which the agent confirms once their processes have ended.`,
     '',
     '| metric | bare spawn | pm2 | pm8s | pm8s ÷ spawn | pm8s ÷ pm2 |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -385,10 +421,18 @@ function report(options: PodStartBenchOptions, command: string[], bare: Measured
     wallRow(`one at a time: total for ${n} (s)`, (m) => m.sequential),
     latencyRow('all at once: start → running p50 / p99 (ms)', (m) => m.burst),
     wallRow(`all at once: total for ${n} (s)`, (m) => m.burst),
+    `| stop all ${n}: stop call → every process gone (ms) | ${[bare, pm2, ours].map((m) => ms(m.stopSeconds * 1000)).join(' | ')} | ${ratio(ours.stopSeconds, bare.stopSeconds)} | ${ratio(ours.stopSeconds, pm2.stopSeconds)} |`,
+    memoryRow('agent RSS vs PM2 daemon RSS, none running yet (MiB)', (_rss, idle) => idle),
     memoryRow(`agent RSS vs PM2 daemon RSS, ${n} running (MiB)`, (rss) => rss.current),
     memoryRow('agent vs PM2 daemon peak RSS, VmHWM (MiB)', (rss) => rss.peak),
     '',
-    `RSS is read from /proc/<pid>/status right after the all-at-once copies are all running: PM2's God daemon against the pm8s agent (the per-machine process; the control plane, \`pm8s server\`, held ${ours.serverRss?.toFixed(0) ?? '—'} MiB at the same moment, and runs once per cluster). The commands themselves are not counted: with pm8s each copy also has a small \`sh\` wrapper process that records how it ends.`,
+    ...(ours.createLatency === undefined
+      ? []
+      : [
+          `Of pm8s's latency, the POST alone (validation and the SQLite commit, until the server answers) took p50 / p99 ${ms(ours.createLatency.sequential.p50)} / ${ms(ours.createLatency.sequential.p99)} ms one at a time and ${ms(ours.createLatency.burst.p50)} / ${ms(ours.createLatency.burst.p99)} ms all at once; the rest is the agent starting the copy and its status coming back through the API.`,
+          '',
+        ]),
+    `RSS is read from /proc/<pid>/status once the daemon is up or the node is Ready (none running yet), and again right after the all-at-once copies are all running: PM2's God daemon against the pm8s agent (the per-machine process; the control plane, \`pm8s server\`, held ${ours.serverRss?.toFixed(0) ?? '—'} MiB at the same moment, and runs once per cluster). The commands themselves are not counted: with pm8s each copy also has a small \`sh\` wrapper process that records how it ends.`,
     '',
   ].join('\n');
 }
