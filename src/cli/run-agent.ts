@@ -9,6 +9,7 @@ import { createLogger } from '../lib/logger.js';
 import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
 import type { AgentFlags } from './commands/agent.js';
 import { PM8S_VERSION } from './main.js';
+import { stopOnSignal } from './stop-on-signal.js';
 
 /** Runs `pm8s agent` until SIGTERM/SIGINT, which stop the agent and leave every pod running. */
 export async function runAgent(flags: AgentFlags, globals: { kubeconfig?: string; context?: string }): Promise<void> {
@@ -43,18 +44,7 @@ export async function runAgent(flags: AgentFlags, globals: { kubeconfig?: string
     return;
   }
   const agent = running;
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info('shutting down the agent; pods keep running', { signal });
-      agent.stop().then(resolve, (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  await stopOnSignal(logger, 'shutting down the agent; pods keep running', () => agent.stop());
   client.close();
 }
 

@@ -3,6 +3,7 @@ import { defaultServerDataDir, startServer } from '../daemon/server/server.js';
 import { createLogger } from '../lib/logger.js';
 import type { ServerFlags } from './commands/server.js';
 import { PM8S_VERSION } from './main.js';
+import { stopOnSignal } from './stop-on-signal.js';
 
 /** Runs `pm8s server` until SIGTERM/SIGINT; a failed start exits 1 with the reason in the log. */
 export async function runServer(flags: ServerFlags): Promise<void> {
@@ -34,16 +35,5 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     return;
   }
   const server = running;
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info('shutting down', { signal });
-      server.stop().then(resolve, (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  await stopOnSignal(logger, 'shutting down', () => server.stop());
 }

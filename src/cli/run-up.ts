@@ -10,6 +10,7 @@ import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
 import type { UpFlags } from './commands/up.js';
 import type { CliContext } from './context.js';
 import { PM8S_VERSION } from './main.js';
+import { stopOnSignal } from './stop-on-signal.js';
 
 export function defaultUpDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (process.getuid?.() === 0) return '/var/lib/pm8s';
@@ -62,20 +63,9 @@ export async function runUp(flags: UpFlags, context: CliContext): Promise<void> 
     if (context.exitCode === 0) process.exitCode = 1;
   }
   const [runningServer, runningAgent] = [server, agent];
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info('shutting down; pods keep running', { signal });
-      (async () => {
-        await runningAgent?.stop();
-        await runningServer?.stop();
-      })().then(resolve, (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+  await stopOnSignal(logger, 'shutting down; pods keep running', async () => {
+    await runningAgent?.stop();
+    await runningServer?.stop();
   });
 }
 

@@ -34,7 +34,7 @@ t.test('pm8s up -f examples/hello, then pm8s get pods shows the example Running 
       process.kill(up.pid!, 'SIGKILL');
       await new Promise((resolve) => up.once('exit', resolve));
     }
-    killWrappers(path.join(dataDir, 'agent', 'containers'));
+    killWrappers(path.join(dataDir, 'agent'));
   });
   await waitFor(() => stdout.includes('pm8s is up') || up.exitCode !== null, { what: 'pm8s up to report it is up', timeout: 30_000 });
   t.match(stdout, /namespace\/hello created/, 'the manifests were applied');

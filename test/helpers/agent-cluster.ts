@@ -103,32 +103,17 @@ export async function startAgentCluster(t: Test, options: { agent?: Partial<Agen
   };
   t.teardown(async () => {
     await agent.stop().catch(() => undefined);
-    killWrappers(path.join(dataDir, 'containers'));
+    killWrappers(dataDir);
     await server.stop();
   });
   await agent.heartbeat.registered;
   return cluster;
 }
 
-/** Kills (by PID) the process group of every wrapper whose status file lives below `dir`. */
-export function killWrappers(dir: string): void {
-  let pods: string[] = [];
-  try {
-    pods = readdirSync(dir);
-  } catch {
-    return;
-  }
-  const wanted = new Set(pods.map((uid) => path.join(dir, uid)));
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const statusFile = argv[4];
-    if (statusFile === undefined || !wanted.has(path.dirname(statusFile))) continue;
-    for (const target of [-Number(pid), Number(pid)]) {
+/** Kills (by PID) the process group of every live wrapper of an agent whose data dir is `dataDir`. */
+export function killWrappers(dataDir: string): void {
+  for (const pid of [...wrappersByPod(dataDir).values()].flat()) {
+    for (const target of [-pid, pid]) {
       try {
         process.kill(target, 'SIGKILL');
       } catch {
@@ -136,6 +121,26 @@ export function killWrappers(dir: string): void {
       }
     }
   }
+}
+
+/** Live wrappers per pod UID: a wrapper's argv names its status file under <dataDir>/containers/<uid>/. */
+export function wrappersByPod(dataDir: string): Map<string, number[]> {
+  const root = path.join(dataDir, 'containers');
+  const found = new Map<string, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const statusFile = argv[4];
+    if (argv[1] !== '-c' || statusFile === undefined || path.dirname(path.dirname(statusFile)) !== root) continue;
+    const uid = path.basename(path.dirname(statusFile));
+    found.set(uid, [...(found.get(uid) ?? []), Number(entry)]);
+  }
+  return found;
 }
 
 /** The container's status in a pod. */

@@ -5,7 +5,7 @@
  * started (by the PIDs of their wrappers' process groups).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
@@ -14,6 +14,7 @@ import { InProcessClient } from '../../src/client/in-process-client.js';
 import { startServer, type RunningServer } from '../../src/daemon/server/server.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { killWrappers, pods } from './agent-cluster.js';
+export { wrappersByPod } from './agent-cluster.js';
 import { scratchDir, testCgroupRoot } from './runner.js';
 import { waitFor } from './wait.js';
 
@@ -105,36 +106,8 @@ export async function startAgentProcess(t: Test, extraArgs: string[] = []): Prom
   };
   t.teardown(async () => {
     await agent.kill();
-    killWrappers(path.join(dataDir, 'containers'));
+    killWrappers(dataDir);
     await server.stop();
   });
   return agent;
-}
-
-/** Live wrappers per pod UID: a wrapper's argv names its status file under <dataDir>/containers/<uid>/. */
-export function wrappersByPod(dataDir: string): Map<string, number[]> {
-  const root = path.join(dataDir, 'containers');
-  const found = new Map<string, number[]>();
-  for (const entry of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const statusFile = argv[4];
-    if (argv[1] !== '-c' || statusFile === undefined || path.dirname(path.dirname(statusFile)) !== root) continue;
-    const uid = path.basename(path.dirname(statusFile));
-    found.set(uid, [...(found.get(uid) ?? []), Number(entry)]);
-  }
-  return found;
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

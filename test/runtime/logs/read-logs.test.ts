@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import t from 'tap';
 import { LogRotator } from '../../../src/runtime/logs/log-rotator.js';
-import { containerLogPath } from '../../../src/runtime/logs/log-paths.js';
+import { containerLogPath, rotationStatePath } from '../../../src/runtime/logs/log-paths.js';
 import { openLogFile } from '../../../src/runtime/logs/open-log-file.js';
 import type { LogStream, ReadLogsOptions } from '../../../src/runtime/logs/read-logs.js';
 import { readLogs } from '../../../src/runtime/logs/read-logs.js';
@@ -213,4 +213,16 @@ t.test('a follow ends on abort, and when the pod logs are removed', async (t) =>
   await removePodLogs(podDir);
   t.equal(await readingRemoved, 'first\n', 'ends once the file is gone');
   await mkdir(podDir);
+});
+
+t.test('a follower whose rotation state vanishes before the live file (logs being removed) never rewinds', async (t) => {
+  const { podDir, file, all } = await rotatedPod(t);
+  const stream = await readLogs(podDir, 'app', { follow: true, pollIntervalMs: 10 });
+  const reading = collect(stream);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // removePodLogs unlinks files one by one: here the state goes first and the live file stays a while.
+  await rm(rotationStatePath(file));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await rm(file);
+  t.equal(await reading, all, 'every byte once: nothing read again from the live file start');
 });
