@@ -52,7 +52,6 @@ const DNS_NAME = new RegExp(`^(?:\\*\\.)?${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
 
 /** Creates the CA and serving certificate in `dir` on first use; afterwards reuses or renews the serving certificate. */
 export async function ensureServerCertificates(dir: string, options: ServerCertificateOptions = {}): Promise<ServerCertificates> {
-  const x509 = await loadX509();
   const now = options.now ?? new Date();
   const wanted = wantedNames(options);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -62,6 +61,11 @@ export async function ensureServerCertificates(dir: string, options: ServerCerti
     certPath: path.join(dir, 'server.crt'),
     keyPath: path.join(dir, 'server.key'),
   };
+  // Most starts find a good pair: checked with Node's own X509Certificate, so the x509 library
+  // (~20 MiB of resident memory, kept for the process's life) loads only to create or renew.
+  const reusable = await reuseWithNodeCrypto(paths, wanted, now);
+  if (reusable !== undefined) return reusable;
+  const x509 = await loadX509();
 
   const ca = (await loadCa(x509, paths.caCertPath, paths.caKeyPath)) ?? (await createCa(x509, paths.caCertPath, paths.caKeyPath, now));
   const result = { caCertPem: ca.certPem, caCertPath: paths.caCertPath, certPath: paths.certPath, keyPath: paths.keyPath };
@@ -194,6 +198,32 @@ function servingIsUsable(
   if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS) return false;
   const have = sanNames(x509, cert);
   return wanted.dns.every((name) => have.dns.includes(name)) && wanted.ips.every((ip) => have.ips.includes(ip));
+}
+
+/** The existing CA and serving pair when both are sound and the pair covers `wanted`; undefined to take the full path. */
+async function reuseWithNodeCrypto(
+  paths: { caCertPath: string; caKeyPath: string; certPath: string; keyPath: string },
+  wanted: Names,
+  now: Date,
+): Promise<ServerCertificates | undefined> {
+  const [caCertPem, caKeyPem, certPem, keyPem] = await Promise.all([paths.caCertPath, paths.caKeyPath, paths.certPath, paths.keyPath].map(readIfExists));
+  if (caCertPem === undefined || caKeyPem === undefined || certPem === undefined || keyPem === undefined) return undefined;
+  try {
+    const ca = new NodeCertificate(caCertPem);
+    const serving = new NodeCertificate(certPem);
+    if (!ca.checkPrivateKey(createPrivateKey(caKeyPem)) || !serving.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    if (!serving.checkIssued(ca) || !serving.verify(ca.publicKey)) return undefined;
+    if (now.getTime() < new Date(serving.validFrom).getTime() || new Date(serving.validTo).getTime() - now.getTime() < RENEW_BEFORE_MS) return undefined;
+    const have: Names = { dns: [], ips: [] };
+    for (const entry of (serving.subjectAltName ?? '').split(', ')) {
+      if (entry.startsWith('DNS:')) have.dns.push(entry.slice(4).toLowerCase());
+      else if (entry.startsWith('IP Address:') && isIP(entry.slice(11)) !== 0) have.ips.push(canonicalIp(entry.slice(11)));
+    }
+    if (!wanted.dns.every((name) => have.dns.includes(name)) || !wanted.ips.every((ip) => have.ips.includes(ip))) return undefined;
+  } catch {
+    return undefined; // unreadable: the full path decides (and reports a broken CA)
+  }
+  return { caCertPem, certPem, keyPem, caCertPath: paths.caCertPath, certPath: paths.certPath, keyPath: paths.keyPath, created: false };
 }
 
 function sanNames(x509: typeof X509, cert: X509.X509Certificate): Names {
