@@ -185,3 +185,29 @@ t.test('without writable cgroups pods still run, and the Node and a pod event sa
   }, { what: 'the LimitsNotEnforced event' });
   t.match(events, { type: 'Warning', message: /resource limits are not enforced on node/ });
 });
+
+t.test('pods deleted while the agent was down are stopped when it returns: graceful deletions confirmed, force-deleted ones found gone', async (t) => {
+  const cluster = await startAgentCluster(t);
+  await cluster.createPod('graceful', { containers: [{ name: 'main', command: ['sleep', '1000'] }] });
+  await cluster.createPod('forced', { containers: [{ name: 'main', command: ['sleep', '1000'] }] });
+  await cluster.createPod('kept', { containers: [{ name: 'main', command: ['sleep', '1000'] }] });
+  const pids = new Map<string, number>();
+  for (const name of ['graceful', 'forced', 'kept']) {
+    const pod = await cluster.waitForPod(name, (p) => phaseOf(p) === 'Running', 'Running');
+    pids.set(name, wrapperPid(containerStatus(pod)!.containerID));
+  }
+  await cluster.restartAgent({
+    beforeStart: async () => {
+      await cluster.client.delete(pods, 'default', 'graceful');
+      await cluster.client.delete(pods, 'default', 'forced', { gracePeriodSeconds: 0 });
+      t.ok(alive(pids.get('graceful')!) && alive(pids.get('forced')!), 'nothing stops a pod while no agent runs');
+    },
+  });
+  await waitFor(async () => (await cluster.client.get(pods, 'default', 'graceful').catch(() => undefined)) === undefined, { what: 'the graceful deletion confirmed' });
+  await waitFor(() => !alive(pids.get('graceful')!) && !alive(pids.get('forced')!), { what: 'both stopped' });
+  t.ok(alive(pids.get('kept')!), 'the pod that was not deleted kept its process');
+  const kept = await cluster.getPod('kept');
+  t.equal(wrapperPid(containerStatus(kept)!.containerID), pids.get('kept'), 'and its status still names it');
+  await waitFor(() => cluster.agent.state.list().every((record) => record.podName === 'kept'), { what: 'the deleted pods forgotten' });
+  t.same(cluster.agent.state.list().map((record) => record.podName), ['kept'], 'only the kept pod is still recorded');
+});
