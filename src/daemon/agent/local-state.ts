@@ -19,6 +19,8 @@ import type { RestartTrackerState } from '../../runtime/restart-tracker.js';
 export const LOCAL_STATE_FILE = 'agent-state.db';
 /** Bumped when the table changes shape; a newer file than this code knows is refused, not rewritten. */
 const SCHEMA_VERSION = 2;
+/** How long a lazy write (a pod object) waits for a durable write to share its commit. */
+const LAZY_FLUSH_MS = 100;
 
 export interface ContainerRecord {
   podUid: string;
@@ -110,14 +112,25 @@ export class LocalState {
    * Group commit: writes asked for in one turn of the event loop share one transaction, so one
    * fsync (~2 ms, blocking) covers a burst of pod starts instead of one per write.
    */
-  #write(operation: () => unknown): Promise<void> {
+  #write(operation: () => unknown, lazy = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ operation, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+      if (!lazy && !this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      } else if (lazy) {
+        this.#lazyTimer ??= setTimeout(() => this.#flush(), LAZY_FLUSH_MS).unref();
+      }
     });
   }
 
+  #flushScheduled = false;
+  #lazyTimer: NodeJS.Timeout | undefined;
+
   #flush(): void {
+    this.#flushScheduled = false;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     const batch = this.#pending.splice(0);
     if (batch.length === 0) return;
     try {
@@ -173,10 +186,15 @@ export class LocalState {
     return changes;
   }
 
-  /** Keeps the pod object (spec and all) so the agent can supervise it after a restart without a server. */
+  /**
+   * Keeps the pod object (spec and all) so the agent can supervise it after a restart without a
+   * server. Lazy: it commits with the next container record (or within 100 ms), so starting a pod
+   * costs one fsync, not two; writes commit in order, so the pod is never durable later than its
+   * containers' records.
+   */
   async putPod(uid: string, pod: object): Promise<void> {
     const text = JSON.stringify(pod);
-    return this.#write(() => this.#statements.putPod.run(uid, text));
+    return this.#write(() => this.#statements.putPod.run(uid, text), true);
   }
 
   /** Every stored pod; unreadable rows are skipped. */

@@ -215,7 +215,10 @@ export class PodSync {
   async #startPod(pod: Pod): Promise<void> {
     const { state, driver, dataDir, reporter, events, node, timing, pidsLimit, nodeIp } = this.#o;
     const id = podIdentity(pod);
-    await state.putPod(id.uid, pod); // durable before any process of it starts
+    // Not awaited: local-state writes commit in order, so the pod is durable no later than the
+    // record of its first container (written before that container is reported Running), and the
+    // start does not wait for an fsync of its own.
+    state.putPod(id.uid, pod).catch((error: unknown) => this.#o.logger.error('could not record the pod locally', { pod: `${id.namespace}/${id.name}`, error }));
     const logs = new Map<string, string>();
     const podDir = podLogDir(dataDir, id);
     const runner = new PodRunner({
