@@ -92,28 +92,38 @@ export class V1Driver implements CgroupDriver {
     checkLimits(limits, podLimits);
     const handle = containerPath(this.#rootPath, podUid, containerName);
     const { podPath } = parseHandle(this.#rootPath, handle);
-    for (const mount of this.mountPoints) {
-      await ensureDir(cgroupDir(mount, podPath));
-      await ensureDir(cgroupDir(mount, handle));
-    }
+    // Hierarchies are independent: build them side by side (a pod start waits for this), keeping
+    // the order that matters within each (pod before container, period before quota).
+    await Promise.all(
+      this.mountPoints.map(async (mount) => {
+        await ensureDir(cgroupDir(mount, podPath));
+        await ensureDir(cgroupDir(mount, handle));
+      }),
+    );
     const memory = this.#in('memory', handle);
-    if (memory !== undefined) {
-      await writeCgroupFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes ?? -1));
-      // Reclaim by swapping would hide the limit; the kernel kills instead, as on a kubelet without swap.
-      if (limits.memoryBytes !== undefined) await writeCgroupFile(join(memory, 'memory.swappiness'), '0');
-    }
     const cpu = this.#in('cpu', handle);
-    if (cpu !== undefined) {
-      await writeCgroupFile(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_MICROS));
-      await writeCgroupFile(join(cpu, 'cpu.cfs_quota_us'), String(limits.cpuMillis === undefined ? -1 : milliCpuToQuota(limits.cpuMillis)));
-      await writeCgroupFile(join(cpu, 'cpu.shares'), String(milliCpuToShares(limits.cpuRequestMillis)));
-    }
     const pids = this.#in('pids', handle);
     const podPids = this.#in('pids', podPath);
-    if (pids !== undefined && podPids !== undefined) {
-      await writeCgroupFile(join(podPids, 'pids.max'), String(podLimits.pidsMax ?? 'max'));
-      await writeCgroupFile(join(pids, 'pids.max'), String(limits.pidsMax ?? 'max'));
-    }
+    await Promise.all([
+      memory !== undefined &&
+        (async () => {
+          await writeCgroupFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes ?? -1));
+          // Reclaim by swapping would hide the limit; the kernel kills instead, as on a kubelet without swap.
+          if (limits.memoryBytes !== undefined) await writeCgroupFile(join(memory, 'memory.swappiness'), '0');
+        })(),
+      cpu !== undefined &&
+        (async () => {
+          await writeCgroupFile(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_MICROS));
+          await writeCgroupFile(join(cpu, 'cpu.cfs_quota_us'), String(limits.cpuMillis === undefined ? -1 : milliCpuToQuota(limits.cpuMillis)));
+          await writeCgroupFile(join(cpu, 'cpu.shares'), String(milliCpuToShares(limits.cpuRequestMillis)));
+        })(),
+      pids !== undefined &&
+        podPids !== undefined &&
+        (async () => {
+          await writeCgroupFile(join(podPids, 'pids.max'), String(podLimits.pidsMax ?? 'max'));
+          await writeCgroupFile(join(pids, 'pids.max'), String(limits.pidsMax ?? 'max'));
+        })(),
+    ]);
     return handle;
   }
 

@@ -220,26 +220,32 @@ export class ContainerRunner {
       await sleep(this.#o.timing?.initialBackoffMs ?? 10_000, this.#halt.signal);
       return undefined;
     }
-    let cgroup: string | undefined;
-    if (cgroups.driver.kind !== 'none') {
-      try {
-        cgroup = await cgroups.driver.createContainer(pod.metadata.uid ?? '', this.name, this.#limits(), cgroups.podLimits);
-      } catch (error) {
-        return this.#startFailed(`failed to create the container's cgroup: ${(error as Error).message}`);
-      }
-    }
     const stateDir = path.join(dirs.state, pod.metadata.uid ?? '');
     const statusFile = path.join(stateDir, `${this.name}-${restartCount}.status`);
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    await rm(statusFile, { force: true });
-    let logFd: number;
-    try {
-      await mkdir(podsLogRoot(dirs.logs), { recursive: true, mode: 0o700 });
-      const podDir = podLogDir(dirs.logs, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
-      logFd = await openLogFile(containerLogPath(podDir, this.name, restartCount));
-    } catch (error) {
-      return this.#startFailed(`failed to open the container's log: ${(error as Error).message}`);
+    // The cgroup, the status file's directory and the log file do not depend on each other:
+    // prepared side by side, since the start waits for all three.
+    const [cgroupResult, stateResult, logResult] = await Promise.allSettled([
+      cgroups.driver.kind === 'none' ? Promise.resolve(undefined) : cgroups.driver.createContainer(pod.metadata.uid ?? '', this.name, this.#limits(), cgroups.podLimits),
+      (async () => {
+        await mkdir(stateDir, { recursive: true, mode: 0o700 });
+        await rm(statusFile, { force: true });
+      })(),
+      (async () => {
+        await mkdir(podsLogRoot(dirs.logs), { recursive: true, mode: 0o700 });
+        const podDir = podLogDir(dirs.logs, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
+        return openLogFile(containerLogPath(podDir, this.name, restartCount));
+      })(),
+    ]);
+    const cgroup = cgroupResult.status === 'fulfilled' ? cgroupResult.value : undefined;
+    if (cgroupResult.status === 'rejected' || stateResult.status === 'rejected' || logResult.status === 'rejected') {
+      if (logResult.status === 'fulfilled') closeSync(logResult.value);
+      if (cgroup !== undefined) await cgroups.driver.remove(cgroup).catch(() => undefined);
+      const why = (result: PromiseRejectedResult) => (result.reason as Error)?.message ?? String(result.reason);
+      if (cgroupResult.status === 'rejected') return this.#startFailed(`failed to create the container's cgroup: ${why(cgroupResult)}`);
+      if (logResult.status === 'rejected') return this.#startFailed(`failed to open the container's log: ${why(logResult)}`);
+      return this.#startFailed(`failed to prepare the container's status file: ${why(stateResult as PromiseRejectedResult)}`);
     }
+    const logFd = logResult.value;
     const security = { ...pod.spec.securityContext, ...container.securityContext };
     let started;
     try {
