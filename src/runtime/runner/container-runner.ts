@@ -84,6 +84,8 @@ export class ContainerRunner {
   #id: string | undefined;
   #running: Promise<ContainerStatus> | undefined;
   #stopResult: StopResult | undefined;
+  /** The environment the running instance was started with. */
+  #env: Record<string, string> | undefined;
 
   constructor(options: ContainerRunnerOptions) {
     this.#o = options;
@@ -266,6 +268,7 @@ export class ContainerRunner {
       if (cgroup !== undefined) await cgroups.driver.remove(cgroup).catch(() => undefined);
       return this.#startFailed(started.message);
     }
+    this.#env = env;
     const instance: Instance = { handle: started.handle, startedAt: this.#now(), ...(cgroup === undefined ? {} : { cgroup }) };
     this.#instance = instance;
     // Recorded before anyone hears "Running": an agent killed right now must find this process.
@@ -321,7 +324,13 @@ export class ContainerRunner {
     this.#ready = container.readinessProbe === undefined && this.#started;
     this.#report();
     let kill: Promise<StopResult> | undefined;
-    const env = await resolveEnv(container, this.#o.pod as unknown as EnvPod, this.#o.node, this.#o.lookup).catch(() => ({}));
+    // Probes see the environment the process was started with; an adopted one's is resolved again.
+    const env =
+      this.#env ??
+      (await resolveEnv(container, this.#o.pod as unknown as EnvPod, this.#o.node, this.#o.lookup).catch((error: unknown) => {
+        this.#o.onEvent('Warning', 'Failed', `exec probes run without the container's environment: ${(error as Error).message}`);
+        return {};
+      }));
     const security = { ...this.#o.pod.spec.securityContext, ...container.securityContext };
     const probing = startContainerProbes({
       probes: { startup: container.startupProbe, liveness: container.livenessProbe, readiness: container.readinessProbe },

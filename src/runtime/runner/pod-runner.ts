@@ -77,8 +77,9 @@ export class PodRunner {
     const initComplete = init.every(initDone);
     const app = this.#app.map((runner) => (this.#begun.has(runner.name) ? runner.status() : pendingStatus(runner.name, initComplete ? 'ContainerCreating' : 'PodInitializing')));
     const phase = this.#stopped ?? podPhase(init, app, this.#policy);
-    this.#conditions = podConditions(init, app, phase, this.#conditions, rfc3339((this.#o.timing?.now ?? Date.now)()));
-    return { phase, conditions: this.#conditions, startTime: this.#startTime, ...(init.length === 0 ? {} : { initContainerStatuses: init }), containerStatuses: app };
+    // A read: the conditions' transition times are remembered only when a status is reported (#changed).
+    const conditions = podConditions(init, app, phase, this.#conditions, rfc3339((this.#o.timing?.now ?? Date.now)()));
+    return { phase, conditions, startTime: this.#startTime, ...(init.length === 0 ? {} : { initContainerStatuses: init }), containerStatuses: app };
   }
 
   /** Coalesces a burst of container changes into one onChange, and only when the status differs. */
@@ -88,6 +89,7 @@ export class PodRunner {
     queueMicrotask(() => {
       this.#scheduled = false;
       const status = this.status();
+      this.#conditions = status.conditions;
       const text = JSON.stringify(status);
       if (text === this.#last) return;
       this.#last = text;
