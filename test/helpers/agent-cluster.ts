@@ -40,15 +40,20 @@ export interface AgentCluster {
 
 let counter = 0;
 
-export async function startAgentCluster(t: Test, options: { agent?: Partial<AgentOptions> } = {}): Promise<AgentCluster> {
-  const dir = scratchDir(t);
-  const server = await startServer({
+/** The server an agent under test talks to: HTTPS on a free loopback port, controllers on, in `<dir>/server`. */
+export function startAgentTestServer(dir: string, nodeMonitorGracePeriodMs: number): Promise<RunningServer> {
+  return startServer({
     dataDir: path.join(dir, 'server'),
     listen: '127.0.0.1:0',
     logger: silentLogger,
     version: 'test',
-    controllers: { nodeMonitorGracePeriodMs: 4000, nodeMonitorPeriodMs: 200, queue: { baseDelayMs: 5, maxDelayMs: 1000 } },
+    controllers: { nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: 200, queue: { baseDelayMs: 5, maxDelayMs: 1000 } },
   });
+}
+
+export async function startAgentCluster(t: Test, options: { agent?: Partial<AgentOptions> } = {}): Promise<AgentCluster> {
+  const dir = scratchDir(t);
+  const server = await startAgentTestServer(dir, 4000);
   const client = new InProcessClient(server.api);
   const driver = await testDriver(t);
   const dataDir = path.join(dir, 'agent');

@@ -11,9 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { Pod } from '../../src/api/kinds/pod.js';
 import { InProcessClient } from '../../src/client/in-process-client.js';
-import { startServer, type RunningServer } from '../../src/daemon/server/server.js';
-import { silentLogger } from '../../src/lib/logger.js';
-import { killWrappers, pods } from './agent-cluster.js';
+import type { RunningServer } from '../../src/daemon/server/server.js';
+import { killWrappers, pods, startAgentTestServer } from './agent-cluster.js';
 export { wrappersByPod } from './agent-cluster.js';
 import { scratchDir, testCgroupRoot } from './runner.js';
 import { waitFor } from './wait.js';
@@ -44,13 +43,8 @@ let counter = 0;
 
 export async function startAgentProcess(t: Test, extraArgs: string[] = []): Promise<AgentProcess> {
   const dir = scratchDir(t);
-  const server = await startServer({
-    dataDir: path.join(dir, 'server'),
-    listen: '127.0.0.1:0',
-    logger: silentLogger,
-    version: 'test',
-    controllers: { nodeMonitorGracePeriodMs: 20_000, nodeMonitorPeriodMs: 500 },
-  });
+  // A long grace: the tests kill the agent on purpose and must not see its pods evicted meanwhile.
+  const server = await startAgentTestServer(dir, 20_000);
   const client = new InProcessClient(server.api);
   const cgroupRoot = testCgroupRoot(t);
   const dataDir = path.join(dir, 'agent');
