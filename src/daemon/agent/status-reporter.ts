@@ -26,6 +26,8 @@ interface Slot {
   /** The last status the server acknowledged (JSON), to skip writing it again. */
   written?: string;
   flying: boolean;
+  /** The pod is gone: drop the slot once the write in flight lands. */
+  forgotten?: boolean;
   settled: Array<() => void>;
 }
 
@@ -46,6 +48,7 @@ export class StatusReporter {
   /** Queues `status` for the pod; replaces any status still waiting. */
   report(ref: PodRef, status: Record<string, unknown>): void {
     let slot = this.#slots.get(ref.uid);
+    if (slot?.forgotten) return; // a late status of a pod already gone
     if (slot === undefined) {
       slot = { ref, flying: false, settled: [] };
       this.#slots.set(ref.uid, slot);
@@ -67,6 +70,7 @@ export class StatusReporter {
     const slot = this.#slots.get(uid);
     if (slot === undefined) return;
     slot.pending = undefined;
+    slot.forgotten = true;
     if (!slot.flying) this.#slots.delete(uid);
   }
 
@@ -88,6 +92,8 @@ export class StatusReporter {
         // Gone (404) or a different pod under that name now (409 on the UID): nothing to report to.
         if (code === 404 || code === 409) {
           slot.written = text;
+          slot.forgotten = true;
+          slot.pending = undefined;
           continue;
         }
         this.#logger.warn('pod status write failed; retrying', { pod: `${slot.ref.namespace}/${slot.ref.name}`, error: (error as Error).message });
@@ -96,6 +102,7 @@ export class StatusReporter {
       }
     }
     slot.flying = false;
+    if (slot.forgotten && this.#slots.get(slot.ref.uid) === slot) this.#slots.delete(slot.ref.uid);
     for (const resolve of slot.settled.splice(0)) resolve();
   }
 }

@@ -274,6 +274,9 @@ export class ObjectApi {
     let next: KubeObject;
     if (subresource === 'status') {
       next = clone(current);
+      // The body's uid still names the object the client meant (an agent's status for a pod that
+      // was deleted and re-created under the same name must not land on the new one).
+      if (incoming.metadata?.uid !== undefined && incoming.metadata.uid !== '') next.metadata.uid = incoming.metadata.uid;
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
     } else {

@@ -183,6 +183,16 @@ t.test('stale resourceVersion: 409 and nothing changes', async (t) => {
   t.same((await api.get(CONFIGMAPS, 'default', 'cas')).data, (winners[0] as PromiseFulfilledResult<KubeObject>).value.data);
 });
 
+t.test('a uid in a status write names the object meant: a re-created one is a 409', async (t) => {
+  const { api } = await openApi(t);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+  const old = await api.create(PODS, 'default', structuredClone(pod) as KubeObject);
+  await api.delete(PODS, 'default', 'p', { gracePeriodSeconds: 0 });
+  await api.create(PODS, 'default', structuredClone(pod) as KubeObject);
+  await apiError(t, api.patch(PODS, 'default', 'p', 'application/merge-patch+json', { metadata: { uid: old.metadata.uid }, status: { phase: 'Running' } }, { subresource: 'status' }), 409, 'Conflict', 'status patch for the old uid');
+  t.not(((await api.get(PODS, 'default', 'p')).status as { phase?: string } | undefined)?.phase, 'Running', 'the new pod kept its status');
+});
+
 t.test('finalizers: delete marks, removing the last finalizer deletes', async (t) => {
   const { api } = await openApi(t);
   await api.create(CONFIGMAPS, 'default', configMap('held', {}, { finalizers: ['example.com/a', 'example.com/b'] }));
