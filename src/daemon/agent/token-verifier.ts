@@ -29,9 +29,9 @@ export function createTokenVerifier(connection: Omit<HttpClientOptions, 'token'>
       accepted = true;
     } catch (error) {
       const code = (error as ApiError).code;
-      // 401/403: refused. Anything else (server down): refused now, not remembered.
-      if (code !== 401 && code !== 403) return false;
-      accepted = false;
+      if (code === 404) accepted = true; // authenticated; our Node is just not there (re-registering)
+      else if (code === 401 || code === 403) accepted = false;
+      else return false; // server down or erring: refused now, not remembered
     } finally {
       client.close();
     }
