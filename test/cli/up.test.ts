@@ -47,6 +47,9 @@ t.test('pm8s up -f examples/hello, then pm8s get pods shows the example Running 
     return / 1\/1 +Running +0 /.test(result.stdout) ? result : undefined;
   }, { what: 'the example Running and Ready', timeout: 30_000 });
   t.match(running.stdout, /^NAME +READY +STATUS +RESTARTS +AGE\nhello-[a-z0-9]+-[a-z0-9]+ +1\/1 +Running +0 /);
+  // The example app answers on the port it chose (the README's curl).
+  const answer = await waitFor(() => fetch('http://127.0.0.1:8080/').then((r) => r.text(), () => undefined), { what: 'the example app answering on 8080' });
+  t.equal(answer, 'Hello from pm8s\n', 'the example serves its ConfigMap greeting');
   const nodes = await pm8sBinary(['get', 'nodes'], { env });
   t.match(nodes.stdout, /up-test +Ready/);
   const logs = await pm8sBinary(['logs', '-n', 'hello', running.stdout.split('\n')[1]!.split(/\s+/)[0]!], { env });
