@@ -7,7 +7,7 @@ import type { Pod } from '../../api/kinds/pod.js';
 import type { CgroupDriver } from '../../runtime/cgroups/cgroup-driver.js';
 import { containerLogPath, podLogDir } from '../../runtime/logs/log-paths.js';
 import { stopProcess } from '../../runtime/process/stop-process.js';
-import type { ContainerRecord as RunnerRecord } from '../../runtime/runner/container-status.js';
+import type { ContainerRecord as RunnerRecord, SavedContainerRecord } from '../../runtime/runner/container-status.js';
 import type { AdoptionEntry } from './adoption.js';
 import type { ContainerRecord } from './local-state.js';
 
@@ -22,8 +22,8 @@ export function podIdentity(pod: Pod): PodIdentity {
 }
 
 /** What the agent stores for a runner's record. */
-export function toStateRecord(pod: PodIdentity, record: RunnerRecord, dataDir: string): ContainerRecord {
-  const restartCount = record.tracker?.restartCount ?? 0;
+export function toStateRecord(pod: PodIdentity, record: SavedContainerRecord, dataDir: string): ContainerRecord {
+  const restartCount = record.tracker.restartCount;
   return {
     podUid: pod.uid,
     namespace: pod.namespace,
@@ -34,7 +34,7 @@ export function toStateRecord(pod: PodIdentity, record: RunnerRecord, dataDir: s
     ...(record.startedAt === undefined ? {} : { startedAt: record.startedAt }),
     ...(record.containerID === undefined ? {} : { containerID: record.containerID }),
     ...(record.cgroup === undefined ? {} : { cgroupHandle: record.cgroup, oomKillsAtStart: 0 }),
-    ...(record.tracker === undefined ? { tracker: {} as ContainerRecord['tracker'] } : { tracker: record.tracker }),
+    tracker: record.tracker,
     logPath: containerLogPath(podLogDir(dataDir, pod), record.container, restartCount),
   };
 }
@@ -48,7 +48,7 @@ export function toRunnerRecord(entry: AdoptionEntry): RunnerRecord | undefined {
     container: entry.containerName,
     ...(record?.startedAt === undefined ? {} : { startedAt: record.startedAt }),
     ...(record?.containerID === undefined ? {} : { containerID: record.containerID }),
-    ...(record?.tracker === undefined || Object.keys(record.tracker).length === 0 ? {} : { tracker: record.tracker }),
+    ...(record?.tracker === undefined ? {} : { tracker: record.tracker }),
   });
   switch (entry.outcome) {
     case 'adopted':

@@ -26,7 +26,7 @@ import { probeEvent, type ProbeKind } from '../probes/prober.js';
 import type { RestartDecision, RestartPolicy, Termination } from '../restart-tracker.js';
 import { RestartTracker } from '../restart-tracker.js';
 import { closeSync } from 'node:fs';
-import type { ContainerRecord, ContainerState, ContainerStatus } from './container-status.js';
+import type { ContainerRecord, ContainerState, ContainerStatus, SavedContainerRecord } from './container-status.js';
 import { containerID, rfc3339, terminated } from './container-status.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -54,7 +54,7 @@ export interface ContainerRunnerOptions {
   onChange: (status: ContainerStatus) => void;
   onEvent: (type: EventType, reason: string, message: string) => void;
   /** Persists what an agent restart needs; awaited before the container is reported Running. */
-  save?: (record: ContainerRecord) => void | Promise<void>;
+  save?: (record: SavedContainerRecord) => void | Promise<void>;
   /** Where httpGet/tcpSocket probes connect; default 127.0.0.1. */
   host?: string;
   node?: EnvNode;
@@ -298,7 +298,7 @@ export class ContainerRunner {
     };
   }
 
-  #record(): ContainerRecord {
+  #record(): SavedContainerRecord {
     const instance = this.#instance;
     return {
       container: this.name,

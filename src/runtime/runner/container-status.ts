@@ -59,6 +59,9 @@ export interface ContainerRecord {
   containerID?: string;
 }
 
+/** What a runner saves: its restart state is always known. */
+export type SavedContainerRecord = ContainerRecord & { tracker: RestartTrackerState };
+
 /** The id Kubernetes shows as `<runtime>://<id>`: ours names the wrapper by pid and /proc start time. */
 export function containerID(process: Pick<ProcessRecord, 'pid' | 'startTime'>): string {
   return `pm8s://${process.pid}-${process.startTime}`;

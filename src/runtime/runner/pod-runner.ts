@@ -8,7 +8,7 @@ import type { Container } from '../../api/kinds/container.js';
 import type { Condition } from '../../api/kinds/common.js';
 import type { Pod } from '../../api/kinds/pod.js';
 import type { RestartPolicy } from '../restart-tracker.js';
-import type { ContainerRecord, ContainerStatus } from './container-status.js';
+import type { ContainerRecord, ContainerStatus, SavedContainerRecord } from './container-status.js';
 import { pendingStatus, rfc3339 } from './container-status.js';
 import { ContainerRunner, type ContainerRunnerOptions, type EventType } from './container-runner.js';
 import { initDone, podConditions, podPhase, type PodPhase } from './pod-status.js';
@@ -26,7 +26,7 @@ export interface PodRunnerOptions extends Pick<ContainerRunnerOptions, 'dirs' | 
   /** Called with the whole status, once per burst of changes and only when something changed. */
   onChange: (status: PodRunnerStatus) => void;
   onEvent: (container: string, type: EventType, reason: string, message: string) => void;
-  save?: (record: ContainerRecord) => void | Promise<void>;
+  save?: (record: SavedContainerRecord) => void | Promise<void>;
 }
 
 export class PodRunner {
