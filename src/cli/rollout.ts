@@ -10,6 +10,7 @@ import { CliError, formatError } from './errors.js';
 import { displayName } from './printers.js';
 import { deploymentHistory, undoDeployment } from './rollout-history.js';
 import { namespaceFor, parseNamedTargets } from './targets.js';
+import { rfc3339 } from '../api/meta.js';
 
 export type RolloutVerb = 'history' | 'undo' | 'restart' | 'pause' | 'resume';
 
@@ -57,7 +58,7 @@ const ROLLOUT_VERBS: Record<RolloutVerb, VerbImplementation> = {
     if (!RESTARTABLE.has(info.kind)) throw new CliError('NotSupported', `${qualifiedName(info)} "${object.metadata.name ?? ''}" restarting is not supported`);
     if (rec(object.spec).paused === true) throw new CliError('NotSupported', `${qualifiedName(info)} "${object.metadata.name ?? ''}" can't restart paused deployment (run rollout resume first)`);
     // A new template annotation is a new template: the controller rolls every pod, as kubectl's restart does.
-    const restartedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const restartedAt = rfc3339();
     const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } };
     await client.patch(info, object.metadata.namespace, object.metadata.name ?? '', 'application/strategic-merge-patch+json', patch);
     return 'restarted';

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { quantityValue } from '../api/quantity.js';
 import { HttpClient, type HttpClientOptions } from '../client/http-client.js';
 import { defaultKubeconfigPath, loadKubeconfig, resolveContextWithFiles } from '../client/kubeconfig.js';
-import { defaultAgentDataDir, startAgent } from '../daemon/agent/agent.js';
+import { resolveNodeName, startAgent } from '../daemon/agent/agent.js';
+import { defaultDataDir } from '../lib/data-dir.js';
 import { createTokenVerifier } from '../daemon/agent/token-verifier.js';
 import { createLogger } from '../lib/logger.js';
 import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
@@ -20,13 +21,13 @@ export async function runAgent(flags: AgentFlags, globals: { kubeconfig?: string
     const connection = await connectionFrom(flags, globals);
     client = new HttpClient(connection);
     const { token: _token, ...withoutToken } = connection;
-    const nodeName = (flags.nodeName ?? (await import('node:os')).hostname()).toLowerCase();
+    const nodeName = resolveNodeName(flags.nodeName);
     running = await startAgent({
       client,
       authenticate: createTokenVerifier(withoutToken, nodeName),
       nodeName,
       ...(flags.nodeIp === undefined ? {} : { nodeIp: flags.nodeIp }),
-      dataDir: path.resolve(flags.dataDir ?? defaultAgentDataDir()),
+      dataDir: path.resolve(flags.dataDir ?? defaultDataDir('agent')),
       port: flags.port,
       logger,
       version: PM8S_VERSION,

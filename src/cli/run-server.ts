@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { defaultServerDataDir, startServer } from '../daemon/server/server.js';
+import { startServer } from '../daemon/server/server.js';
+import { defaultDataDir } from '../lib/data-dir.js';
 import { createLogger } from '../lib/logger.js';
 import type { ServerFlags } from './commands/server.js';
 import { PM8S_VERSION } from './main.js';
@@ -11,7 +12,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let running;
   try {
     running = await startServer({
-      dataDir: path.resolve(flags.dataDir ?? defaultServerDataDir()),
+      dataDir: path.resolve(flags.dataDir ?? defaultDataDir('server')),
       listen: flags.listen,
       datastore: flags.datastore,
       tlsSans: flags.tlsSan,

@@ -1,10 +1,10 @@
-import os from 'node:os';
 import path from 'node:path';
 import { quantityValue } from '../api/quantity.js';
 import { InProcessClient } from '../client/in-process-client.js';
 import { defaultKubeconfigPath, loadKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
 import { startAgent, type RunningAgent } from '../daemon/agent/agent.js';
 import { startServer, type RunningServer } from '../daemon/server/server.js';
+import { defaultDataDir } from '../lib/data-dir.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { detectCgroupDriver } from '../runtime/cgroups/detect-cgroup-driver.js';
 import type { UpFlags } from './commands/up.js';
@@ -12,16 +12,10 @@ import type { CliContext } from './context.js';
 import { PM8S_VERSION } from './main.js';
 import { stopOnSignal } from './stop-on-signal.js';
 
-export function defaultUpDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/var/lib/pm8s';
-  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'pm8s');
-}
-
 /** Runs `pm8s up` until SIGTERM/SIGINT: server + agent in one process; pods outlive it and are re-adopted. */
 export async function runUp(flags: UpFlags, context: CliContext): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
-  const dataDir = path.resolve(flags.dataDir ?? defaultUpDataDir());
+  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
   let server: RunningServer | undefined;
   let agent: RunningAgent | undefined;
   try {

@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import { CodedError } from '../lib/coded-error.js';
+import { rfc3339 } from '../api/meta.js';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
@@ -215,10 +216,6 @@ export function terminatedState(termination: Termination, containerID?: string):
 
 function restarts(policy: RestartPolicy, exitCode: number): boolean {
   return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Go's time.Duration.String() for whole milliseconds: 10s, 1m20s, 5m0s, 250ms. */

@@ -5,7 +5,7 @@
  * controllers run in seconds on one machine.
  */
 import type { ApiError } from '../api/errors.js';
-import { clone } from '../api/meta.js';
+import { clone, microTime, rfc3339 } from '../api/meta.js';
 import { resolveResource } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isRecord } from '../api/types.js';
@@ -35,8 +35,6 @@ export interface SimulatedClusterOptions {
   logger?: Logger;
 }
 
-const timestamp = (date = new Date()): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
-const microTimestamp = (date = new Date()): string => date.toISOString().replace('Z', '000Z');
 
 export class SimulatedCluster {
   readonly #client: ApiClient;
@@ -101,7 +99,7 @@ export class SimulatedCluster {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] },
-      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTimestamp() },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() },
     });
     this.#active.set(name, true);
     // Pods bound before the node registered wait for it, as they would for a real agent.
@@ -153,7 +151,7 @@ export class SimulatedCluster {
 
   async #renewLease(name: string): Promise<void> {
     try {
-      await this.#client.patch(leases, 'kube-node-lease', name, 'application/merge-patch+json', { spec: { renewTime: microTimestamp() } });
+      await this.#client.patch(leases, 'kube-node-lease', name, 'application/merge-patch+json', { spec: { renewTime: microTime() } });
     } catch (error) {
       this.#logger.warn('lease renewal failed', { node: name, error });
     }
@@ -182,7 +180,7 @@ export class SimulatedCluster {
   }
 
   #running(pod: KubeObject, ready: boolean): KubeObject {
-    const now = timestamp();
+    const now = rfc3339();
     const spec = isRecord(pod.spec) ? pod.spec : {};
     const containers = Array.isArray(spec.containers) ? (spec.containers as Array<{ name: string }>) : [];
     const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now });
@@ -215,6 +213,6 @@ function nodeNameOf(pod: KubeObject): string | undefined {
 }
 
 function readyCondition(status: 'True' | 'False' | 'Unknown'): Record<string, string> {
-  const now = timestamp();
+  const now = rfc3339();
   return { type: 'Ready', status, reason: status === 'True' ? 'KubeletReady' : 'NodeStatusUnknown', message: 'simulated node', lastHeartbeatTime: now, lastTransitionTime: now };
 }

@@ -22,7 +22,7 @@ import { startNodeApi } from './node-api.js';
 import { serveExec } from './node-api-exec.js';
 import { createStatsHandler } from './node-api-stats.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
-import { nodeStatus, type NodeDescription } from './node-status.js';
+import { nodeCapacity, type NodeDescription } from './node-status.js';
 import { PodSync } from './pod-sync.js';
 import { StatusReporter } from './status-reporter.js';
 
@@ -68,10 +68,9 @@ export interface RunningAgent {
 
 export const DEFAULT_PIDS_LIMIT = 4096;
 
-export function defaultAgentDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/var/lib/pm8s/agent';
-  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'pm8s', 'agent');
+/** The Node's name: as given, else the host name; lower-cased, as Node names must be. */
+export function resolveNodeName(name?: string): string {
+  return (name ?? os.hostname()).toLowerCase();
 }
 
 /** The first non-internal IPv4 address, as the kubelet picks its node IP; 127.0.0.1 when none. */
@@ -84,7 +83,7 @@ export function defaultNodeIp(): string {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { logger, client } = options;
-  const nodeName = (options.nodeName ?? os.hostname()).toLowerCase();
+  const nodeName = resolveNodeName(options.nodeName);
   const nodeIp = options.nodeIp ?? defaultNodeIp();
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const abort = new AbortController();
@@ -125,7 +124,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     driver,
     ...(options.labels === undefined ? {} : { labels: options.labels }),
   };
-  const allocatable = nodeStatus({ ...description, port: 0 }).allocatable as Record<string, string>;
+  const allocatable = nodeCapacity(description.maxPods);
   const sync = new PodSync({
     client,
     nodeName,

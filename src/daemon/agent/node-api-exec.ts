@@ -18,6 +18,7 @@ import { groupMembers, isSameLiveProcess, signalPid } from '../../runtime/proces
 import type { Logger } from '../../lib/logger.js';
 import type { NodeApiHandler } from './node-api.js';
 import { findPod, pickContainer } from './node-api.js';
+import { parseContainerID } from '../../runtime/runner/container-status.js';
 
 /** After the command exits, how long output its leftover background processes still hold open is waited for. */
 const DRAIN_AFTER_EXIT_MS = 1000;
@@ -78,8 +79,7 @@ export const serveExec: NodeApiHandler = async (request, response, segments, que
 /** The wrapper pid and start time from `pm8s://<pid>-<startTime>`, while the container runs. */
 function parseContainerId(status: { state: { running?: unknown }; containerID?: string } | undefined): { pid: number; startTime: string } | undefined {
   if (status?.state.running === undefined) return undefined;
-  const match = /^pm8s:\/\/(\d+)-(\d+)$/.exec(status.containerID ?? '');
-  return match === null ? undefined : { pid: Number(match[1]), startTime: match[2]! };
+  return parseContainerID(status.containerID);
 }
 
 /** The environment a process was started with (the wrapper's is exactly what the container got). */

@@ -14,6 +14,8 @@ import type { CgroupDriver } from '../../runtime/cgroups/cgroup-driver.js';
 import { groupMembers } from '../../runtime/process/proc-stat.js';
 import type { PodRunner } from '../../runtime/runner/pod-runner.js';
 import type { NodeApiContext, NodeApiHandler } from './node-api.js';
+import { rfc3339 } from '../../api/meta.js';
+import { parseContainerID } from '../../runtime/runner/container-status.js';
 
 export interface CpuStats {
   time: string;
@@ -112,7 +114,7 @@ export async function summarize(context: Pick<NodeApiContext, 'sync' | 'driver' 
     await sleep(FIRST_WINDOW_MS);
     samples = await readAll(targets);
   }
-  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const time = rfc3339();
   const stats = new Map<string, { cpu: CpuStats; memory: MemoryStats }>();
   for (const [key, sample] of samples) {
     const rated = rate(previous.get(key), sample);
@@ -191,10 +193,9 @@ function containerTargets(runner: PodRunner, names: string[], driver: CgroupDriv
       });
       continue;
     }
-    const wrapper = /^pm8s:\/\/(\d+)-/.exec(status.containerID ?? '');
-    if (wrapper === null) continue;
-    const pid = Number(wrapper[1]);
-    targets.push({ name, startTime, target: { key: `process:${status.containerID}`, read: () => readProcesses(pid) } });
+    const wrapper = parseContainerID(status.containerID);
+    if (wrapper === undefined) continue;
+    targets.push({ name, startTime, target: { key: `process:${status.containerID}`, read: () => readProcesses(wrapper.pid) } });
   }
   return targets;
 }

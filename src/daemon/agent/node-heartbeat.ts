@@ -7,7 +7,7 @@
  * stops the agent.
  */
 import type { ApiError } from '../../api/errors.js';
-import { clone } from '../../api/meta.js';
+import { clone, microTime } from '../../api/meta.js';
 import { resolveResource } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { isRecord } from '../../api/types.js';
@@ -32,8 +32,6 @@ export interface NodeHeartbeatOptions {
   /** Status is re-posted at least this often (the kubelet's nodeStatusReportFrequency, 5 min). */
   statusReportMs?: number;
 }
-
-const microTimestamp = (date = new Date()): string => date.toISOString().replace('Z', '000Z');
 
 export class NodeHeartbeat {
   readonly #o: NodeHeartbeatOptions;
@@ -128,7 +126,7 @@ export class NodeHeartbeat {
 
   async #renewLease(): Promise<void> {
     const { client, description } = this.#o;
-    const spec = { holderIdentity: description.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTimestamp() };
+    const spec = { holderIdentity: description.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() };
     try {
       await client.patch(leases, LEASE_NAMESPACE, description.name, 'application/merge-patch+json', { spec });
     } catch (error) {

@@ -7,6 +7,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import type { CgroupDriver } from '../../runtime/cgroups/cgroup-driver.js';
 import { NODE_API_CA_ANNOTATION } from '../../api/well-known.js';
+import { rfc3339 } from '../../api/meta.js';
 
 export interface NodeDescription {
   name: string;
@@ -38,10 +39,6 @@ export function nodeArch(): string {
   return ARCH[process.arch] ?? process.arch;
 }
 
-export function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
 /** The Node object to create (metadata and spec). */
 export function nodeObject(description: NodeDescription): { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> } {
   return {
@@ -56,7 +53,7 @@ export function nodeObject(description: NodeDescription): { apiVersion: string; 
   };
 }
 
-export function nodeLabels(description: NodeDescription): Record<string, string> {
+function nodeLabels(description: NodeDescription): Record<string, string> {
   return {
     'kubernetes.io/hostname': description.name,
     'kubernetes.io/os': 'linux',
@@ -68,14 +65,19 @@ export function nodeLabels(description: NodeDescription): Record<string, string>
 }
 
 /** The status the agent reports; `previous` conditions keep their lastTransitionTime while unchanged. */
-export function nodeStatus(description: NodeDescription, previous: NodeCondition[] = [], now = new Date()): Record<string, unknown> {
-  const capacity = {
+/** What this machine offers pods (capacity = allocatable: nothing is reserved for the system yet). */
+export function nodeCapacity(maxPods: number): Record<string, string> {
+  return {
     cpu: String(os.availableParallelism()),
     memory: `${Math.floor(os.totalmem() / 1024)}Ki`,
-    pods: String(description.maxPods),
+    pods: String(maxPods),
     'ephemeral-storage': `${Math.floor(diskBytes() / 1024)}Ki`,
   };
-  const at = timestamp(now);
+}
+
+export function nodeStatus(description: NodeDescription, previous: NodeCondition[] = [], now = new Date()): Record<string, unknown> {
+  const capacity = nodeCapacity(description.maxPods);
+  const at = rfc3339(now);
   const condition = (type: string, status: NodeCondition['status'], reason: string, message: string): NodeCondition => {
     const before = previous.find((old) => old.type === type);
     return { type, status, reason, message, lastHeartbeatTime: at, lastTransitionTime: before !== undefined && before.status === status ? before.lastTransitionTime : at };

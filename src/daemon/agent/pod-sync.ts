@@ -72,7 +72,6 @@ export class PodSync {
   readonly #byUid = new Map<string, Pod>();
   readonly #queue = new Set<string>();
   #draining: Promise<void> | undefined;
-  #informer: Informer | undefined;
   #synced = false;
   #signal: AbortSignal | undefined;
 
@@ -126,7 +125,6 @@ export class PodSync {
       if (this.#byUid.get(uid) !== undefined) this.#byUid.delete(uid);
       this.#enqueue(uid);
     });
-    this.#informer = informer;
     informer.start(signal);
     void informer.waitForSync(signal).then(
       () => {
@@ -142,11 +140,6 @@ export class PodSync {
       },
       () => undefined,
     );
-  }
-
-  /** Resolves when the pod watch has synced once. */
-  synced(): Promise<void> {
-    return this.#informer?.waitForSync(this.#signal!) ?? Promise.resolve();
   }
 
   #observe(object: KubeObject): void {
@@ -201,7 +194,7 @@ export class PodSync {
     }
     if (!this.#synced) return; // not on the server as far as we know yet: wait for the list
     if (running !== undefined) this.#background(uid, this.#stopPod(uid, running, undefined, false));
-    await this.#cleanUpAdoption(uid);
+    else if (this.#adoption.has(uid)) await this.#forget(this.#adoptedIdentity(uid));
   }
 
   /** Stops run beside the queue (a 30 s grace must not hold up other pods); a failure re-queues the pod. */
@@ -281,7 +274,7 @@ export class PodSync {
       this.#running.delete(uid);
       // Traces go before the confirmation, so a pod gone from the API is gone from the node too.
       await this.#forget(id);
-      if (confirm) await this.#confirmDeletion(running.pod);
+      if (confirm) await this.#deleteFromApi(id);
     })().catch((error: unknown) => {
       running.stopping = undefined;
       throw error;
@@ -294,6 +287,10 @@ export class PodSync {
     const id = podIdentity(pod);
     // Processes adopted without a runner (their state was lost) go before the pod does.
     if (!this.#running.has(id.uid)) await this.#forget(id);
+    await this.#deleteFromApi(id);
+  }
+
+  async #deleteFromApi(id: { uid: string; namespace: string; name: string }): Promise<void> {
     try {
       await this.#o.client.delete(pods, id.namespace, id.name, { gracePeriodSeconds: 0, preconditions: { uid: id.uid } });
     } catch (error) {
@@ -302,19 +299,19 @@ export class PodSync {
     }
   }
 
-  async #cleanUpAdoption(uid: string): Promise<void> {
-    const entries = this.#adoption.get(uid);
-    if (entries === undefined) return;
-    this.#adoption.delete(uid);
-    for (const entry of entries) await cleanUpEntry(entry, this.#o.driver);
-    const stored = entries.find((entry) => 'record' in entry && entry.record !== undefined);
-    const record = stored !== undefined && 'record' in stored ? stored.record : undefined;
-    await this.#forget({ uid, namespace: record?.namespace ?? '', name: record?.podName ?? '' });
+  /** A pod known only from the adoption plan: its name as its records knew it (empty when none did). */
+  #adoptedIdentity(uid: string): { uid: string; namespace: string; name: string } {
+    for (const entry of this.#adoption.get(uid) ?? []) {
+      if ('record' in entry && entry.record !== undefined) return { uid, namespace: entry.record.namespace, name: entry.record.podName };
+    }
+    return { uid, namespace: '', name: '' };
   }
 
-  /** Drops every trace of a pod: its records, status files and logs. */
+  /** Drops every trace of a pod: processes no runner took, its records, status files and logs. */
   async #forget(id: { uid: string; namespace: string; name: string }): Promise<void> {
-    await this.#cleanUpAdoption(id.uid);
+    const entries = this.#adoption.get(id.uid) ?? [];
+    this.#adoption.delete(id.uid);
+    for (const entry of entries) await cleanUpEntry(entry, this.#o.driver);
     await this.#o.state.removePod(id.uid);
     this.#o.reporter.forget(id.uid);
     await rm(path.join(this.statusDir, id.uid), { recursive: true, force: true }).catch(() => undefined);
@@ -348,12 +345,6 @@ export class PodSync {
       entry.abort.abort();
       await entry.done.catch(() => undefined);
     }));
-  }
-
-  /** Waits until pending reconciles are done (tests). */
-  async idle(): Promise<void> {
-    while (this.#draining !== undefined) await this.#draining;
-    await Promise.all([...this.#running.values()].map((entry) => entry.stopping?.catch(() => undefined)));
   }
 }
 

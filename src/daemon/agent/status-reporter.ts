@@ -53,8 +53,7 @@ export class StatusReporter {
       slot = { ref, flying: false, settled: [] };
       this.#slots.set(ref.uid, slot);
     }
-    if (JSON.stringify(status) === slot.written && !slot.flying) return;
-    slot.pending = status;
+    slot.pending = status; // compared with what the server has when it is sent
     if (!slot.flying) void this.#flush(slot);
   }
 

@@ -5,7 +5,6 @@ import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { buildKubeconfig, loadKubeconfig, setServer, writeKubeconfig } from '../../client/kubeconfig.js';
 import type { Logger } from '../../lib/logger.js';
@@ -58,12 +57,6 @@ export interface RunningServer {
   nodeProxy: NodeProxy;
   /** Stops accepting, ends watches, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
-}
-
-export function defaultServerDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/var/lib/pm8s/server';
-  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'pm8s', 'server');
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {

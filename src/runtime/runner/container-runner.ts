@@ -27,7 +27,8 @@ import type { RestartDecision, RestartPolicy, Termination } from '../restart-tra
 import { RestartTracker } from '../restart-tracker.js';
 import { closeSync } from 'node:fs';
 import type { ContainerRecord, ContainerState, ContainerStatus, SavedContainerRecord } from './container-status.js';
-import { containerID, rfc3339, terminated } from './container-status.js';
+import { rfc3339 } from '../../api/meta.js';
+import { containerID, terminated } from './container-status.js';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -67,9 +67,12 @@ export function containerID(process: Pick<ProcessRecord, 'pid' | 'startTime'>): 
   return `pm8s://${process.pid}-${process.startTime}`;
 }
 
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** The wrapper's pid and start time back from a containerID; undefined for anything else. */
+export function parseContainerID(id: string | undefined): { pid: number; startTime: string } | undefined {
+  const match = /^pm8s:\/\/(\d+)-(\d+)$/.exec(id ?? '');
+  return match === null ? undefined : { pid: Number(match[1]), startTime: match[2]! };
 }
+
 
 export function terminated(termination: Termination, id?: string): ContainerState {
   return { terminated: terminatedState(termination, id) as unknown as TerminatedState };

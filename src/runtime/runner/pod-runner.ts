@@ -9,7 +9,8 @@ import type { Condition } from '../../api/kinds/common.js';
 import type { Pod } from '../../api/kinds/pod.js';
 import type { RestartPolicy } from '../restart-tracker.js';
 import type { ContainerRecord, ContainerStatus, SavedContainerRecord } from './container-status.js';
-import { pendingStatus, rfc3339 } from './container-status.js';
+import { rfc3339 } from '../../api/meta.js';
+import { pendingStatus } from './container-status.js';
 import { ContainerRunner, type ContainerRunnerOptions, type EventType } from './container-runner.js';
 import { initDone, podConditions, podPhase, type PodPhase } from './pod-status.js';
 

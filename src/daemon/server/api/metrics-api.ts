@@ -13,6 +13,7 @@ import { isRecord } from '../../../api/types.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { NodeProxy } from './node-proxy.js';
 import type { ObjectApi } from './object-api.js';
+import { rfc3339 } from '../../../api/meta.js';
 
 const GROUP = 'metrics.k8s.io';
 const VERSION = 'v1beta1';
@@ -78,7 +79,7 @@ type Selectors = { labelSelector?: string; fieldSelector?: string };
 async function nodeMetrics(options: MetricsApiOptions, name: string | undefined, selectors: Selectors): Promise<unknown> {
   const nodes = name === undefined ? (await options.api.list(nodesInfo, undefined, selectors)).items : [await getOr404(options, nodesInfo, undefined, name, 'nodemetrics')];
   const summaries = await scrape(options, nodes.filter(isReady).map((node) => node.metadata.name ?? ''));
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339();
   const items = nodes.flatMap((node) => {
     const stats = summaries.get(node.metadata.name ?? '')?.node;
     if (stats?.cpu === undefined || stats.memory === undefined) return [];
@@ -105,7 +106,7 @@ async function podMetrics(options: MetricsApiOptions, namespace: string | undefi
   const summaries = await scrape(options, nodes.map((node) => node.metadata.name ?? ''));
   const byUid = new Map<string, SummaryPod>();
   for (const summary of summaries.values()) for (const pod of summary.pods ?? []) if (pod.podRef?.uid) byUid.set(pod.podRef.uid, pod);
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339();
   const items = pods.flatMap((pod) => {
     const stats = byUid.get(pod.metadata.uid ?? '');
     if (stats === undefined) return [];

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, gone, internalError, invalid, notFound, unavailable } from '../../../api/errors.js';
-import { clone, randomSuffix } from '../../../api/meta.js';
+import { clone, randomSuffix, rfc3339 } from '../../../api/meta.js';
 import { applyPatch } from '../../../api/patch/index.js';
 import type { ResourceInfo } from '../../../api/resources.js';
 import { apiVersionOf, qualifiedName } from '../../../api/resources.js';
@@ -341,7 +341,7 @@ export class ObjectApi {
   }
 
   #timestamp(): string {
-    return (this.#options.now?.() ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
+    return rfc3339(this.#options.now?.() ?? new Date());
   }
 
   async #store<T>(operation: () => Promise<T>, verb = 'get', info?: ResourceInfo, name = ''): Promise<T> {

@@ -70,10 +70,7 @@ export async function ensureServerCertificates(dir: string, options: ServerCerti
   const ca = (await loadCa(x509, paths.caCertPath, paths.caKeyPath)) ?? (await createCa(x509, paths.caCertPath, paths.caKeyPath, now));
   const result = { caCertPem: ca.certPem, caCertPath: paths.caCertPath, certPath: paths.certPath, keyPath: paths.keyPath };
 
-  const existing = await readServing(paths.certPath, paths.keyPath);
-  if (existing && servingIsUsable(x509, existing, ca, wanted, now)) {
-    return { ...result, ...existing, created: ca.created };
-  }
+  // The pair on disk (if any) failed the checks above: the serving pair is derived material, made anew.
   const serving = await createServing(x509, ca, wanted, now);
   // Key first: a crash between the two writes leaves a mismatched pair, which the next start replaces.
   await writeFileAtomic(paths.keyPath, serving.keyPem, 0o600);
@@ -92,9 +89,7 @@ export async function loadX509(): Promise<typeof X509> {
 interface Ca {
   certPem: string;
   cert: X509.X509Certificate;
-  nodeCert: NodeCertificate;
   signingKey: webcrypto.CryptoKey;
-  created: boolean;
 }
 
 interface Names {
@@ -116,7 +111,7 @@ async function loadCa(x509: typeof X509, certPath: string, keyPath: string): Pro
   }
   const der = privateKey.export({ type: 'pkcs8', format: 'der' });
   const signingKey = await webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
-  return { certPem, cert: new x509.X509Certificate(certPem), nodeCert, signingKey, created: false };
+  return { certPem, cert: new x509.X509Certificate(certPem), signingKey };
 }
 
 async function createCa(x509: typeof X509, certPath: string, keyPath: string, now: Date): Promise<Ca> {
@@ -138,7 +133,7 @@ async function createCa(x509: typeof X509, certPath: string, keyPath: string, no
   // Key first: ca.crt is what marks the CA as complete (see loadCa).
   await writeFileAtomic(keyPath, await exportKeyPem(x509, keys.privateKey), 0o600);
   await writeFileAtomic(certPath, certPem, 0o644);
-  return { certPem, cert, nodeCert: new NodeCertificate(certPem), signingKey: keys.privateKey, created: true };
+  return { certPem, cert, signingKey: keys.privateKey };
 }
 
 async function createServing(x509: typeof X509, ca: Ca, names: Names, now: Date): Promise<{ certPem: string; keyPem: string }> {
@@ -169,37 +164,6 @@ async function createServing(x509: typeof X509, ca: Ca, names: Names, now: Date)
   return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(x509, keys.privateKey) };
 }
 
-async function readServing(certPath: string, keyPath: string): Promise<{ certPem: string; keyPem: string } | undefined> {
-  const certPem = await readIfExists(certPath);
-  const keyPem = await readIfExists(keyPath);
-  return certPem === undefined || keyPem === undefined ? undefined : { certPem, keyPem };
-}
-
-function servingIsUsable(
-  x509: typeof X509,
-  existing: { certPem: string; keyPem: string },
-  ca: Ca,
-  wanted: Names,
-  now: Date,
-): boolean {
-  let cert: X509.X509Certificate;
-  let nodeCert: NodeCertificate;
-  try {
-    cert = new x509.X509Certificate(existing.certPem);
-    nodeCert = new NodeCertificate(existing.certPem);
-    if (!nodeCert.checkPrivateKey(createPrivateKey(existing.keyPem))) return false;
-  } catch (error) {
-    // The serving pair is derived material: an unreadable one is replaced, never fatal.
-    if (error instanceof Error) return false;
-    throw error;
-  }
-  if (!nodeCert.checkIssued(ca.nodeCert) || !nodeCert.verify(ca.nodeCert.publicKey)) return false;
-  if (now.getTime() < cert.notBefore.getTime()) return false;
-  if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS) return false;
-  const have = sanNames(x509, cert);
-  return wanted.dns.every((name) => have.dns.includes(name)) && wanted.ips.every((ip) => have.ips.includes(ip));
-}
-
 /** The existing CA and serving pair when both are sound and the pair covers `wanted`; undefined to take the full path. */
 async function reuseWithNodeCrypto(
   paths: { caCertPath: string; caKeyPath: string; certPath: string; keyPath: string },
@@ -224,15 +188,6 @@ async function reuseWithNodeCrypto(
     return undefined; // unreadable: the full path decides (and reports a broken CA)
   }
   return { caCertPem, certPem, keyPem, caCertPath: paths.caCertPath, certPath: paths.certPath, keyPath: paths.keyPath, created: false };
-}
-
-function sanNames(x509: typeof X509, cert: X509.X509Certificate): Names {
-  const names: Names = { dns: [], ips: [] };
-  for (const { type, value } of cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? []) {
-    if (type === 'dns') names.dns.push(value.toLowerCase());
-    if (type === 'ip' && isIP(value) !== 0) names.ips.push(canonicalIp(value));
-  }
-  return names;
 }
 
 function wantedNames(options: ServerCertificateOptions): Names {

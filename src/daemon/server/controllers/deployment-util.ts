@@ -6,7 +6,7 @@ import type { Condition } from '../../../api/kinds/common.js';
 import type { Deployment, DeploymentStatus } from '../../../api/kinds/deployment.js';
 import type { PodTemplateSpec } from '../../../api/kinds/pod.js';
 import type { ReplicaSet } from '../../../api/kinds/replicaset.js';
-import { clone } from '../../../api/meta.js';
+import { clone, rfc3339 } from '../../../api/meta.js';
 import { isRecord } from '../../../api/types.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -171,12 +171,10 @@ export function maxUnavailable(deployment: Deployment): number {
 
 // --- conditions ------------------------------------------------------------------------------
 
-export const timestamp = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
-
 export const getCondition = (status: DeploymentStatus, type: string): Condition | undefined => status.conditions?.find((condition) => condition.type === type);
 
 export function newCondition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, now: Date): Condition {
-  return { type, status, lastUpdateTime: timestamp(now), lastTransitionTime: timestamp(now), reason, message };
+  return { type, status, lastUpdateTime: rfc3339(now), lastTransitionTime: rfc3339(now), reason, message };
 }
 
 /** SetDeploymentCondition: same status and reason is no change; same status keeps its transition time. */

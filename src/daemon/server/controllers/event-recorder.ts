@@ -9,6 +9,7 @@ import { resolveResource } from '../../../api/resources.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { ApiClient } from '../../../client/api-client.js';
 import type { Logger } from '../../../lib/logger.js';
+import { rfc3339 } from '../../../api/meta.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -42,7 +43,7 @@ export function createEventRecorder(client: ApiClient, component: string, logger
     const namespace = object.metadata.namespace ?? 'default';
     const identity = `${object.kind}/${namespace}/${object.metadata.name}/${object.metadata.uid}/${type}/${reason}/${message}`;
     const at = now();
-    const timestamp = at.toISOString().replace(/\.\d+Z$/, 'Z');
+    const timestamp = rfc3339(at);
     const previous = remembered.get(identity);
     if (previous && at.getTime() - previous.lastMs < CORRELATION_WINDOW_MS) {
       previous.count++;

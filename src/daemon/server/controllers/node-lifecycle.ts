@@ -9,7 +9,7 @@
  * so clock skew between machines does not matter. It refuses to blame nodes when the fault is more
  * likely its own: the store failing writes, its own pass running late, or every node going silent at once.
  */
-import { clone } from '../../../api/meta.js';
+import { clone, rfc3339 } from '../../../api/meta.js';
 import { resolveResource } from '../../../api/resources.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
@@ -190,7 +190,7 @@ function withUnknownConditions(node: KubeObject, now: Date): KubeObject {
   const updated = clone(node);
   const status = isRecord(updated.status) ? updated.status : {};
   const conditions = Array.isArray(status.conditions) ? (status.conditions as Condition[]) : [];
-  const at = timestamp(now);
+  const at = rfc3339(now);
   const unknown = (condition: Condition): Condition =>
     AGENT_CONDITIONS.has(condition.type) && condition.status !== 'Unknown'
       ? { ...condition, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: at }
@@ -215,7 +215,7 @@ function desiredTaints(current: Taint[], ready: string | undefined, disrupted: b
   const wanted: Taint[] = [];
   if (key) {
     wanted.push({ key, effect: 'NoSchedule' });
-    if (!disrupted) wanted.push({ key, effect: 'NoExecute', timeAdded: timestamp(now) });
+    if (!disrupted) wanted.push({ key, effect: 'NoExecute', timeAdded: rfc3339(now) });
   }
   // Keep a taint already there as it is, so its timeAdded (the eviction clock) does not restart.
   const kept = wanted.map((taint) => current.find((existing) => existing.key === taint.key && existing.effect === taint.effect) ?? taint);
@@ -233,6 +233,3 @@ function formatTaint(taint: Taint): string {
   return `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
 }
 
-function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
-}

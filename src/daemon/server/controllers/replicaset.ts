@@ -8,7 +8,7 @@ import type { Condition } from '../../../api/kinds/common.js';
 import { deepEqual } from '../../../api/kinds/common.js';
 import type { Pod } from '../../../api/kinds/pod.js';
 import type { ReplicaSet, ReplicaSetStatus } from '../../../api/kinds/replicaset.js';
-import { clone, objectKey, randomSuffix } from '../../../api/meta.js';
+import { clone, objectKey, randomSuffix, rfc3339 } from '../../../api/meta.js';
 import { resolveResource } from '../../../api/resources.js';
 import { labelSelectorFromObject, matchesLabels } from '../../../api/selectors.js';
 import type { LabelSelector, LabelSelectorObject } from '../../../api/selectors.js';
@@ -225,7 +225,7 @@ function calculateStatus(set: ReplicaSet, owned: Pod[], manageError: unknown, no
   const failure = conditions.find((condition) => condition.type === 'ReplicaFailure');
   if (manageError !== undefined && !failure) {
     const reason = owned.length < (set.spec.replicas ?? 1) ? 'FailedCreate' : 'FailedDelete';
-    const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const at = rfc3339(now);
     conditions.push({ type: 'ReplicaFailure', status: 'True', reason, message: messageOf(manageError), lastTransitionTime: at });
   } else if (manageError === undefined && failure) {
     conditions = conditions.filter((condition) => condition.type !== 'ReplicaFailure');

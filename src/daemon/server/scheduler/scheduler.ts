@@ -11,7 +11,7 @@ import { ApiError } from '../../../api/errors.js';
 import type { Node } from '../../../api/kinds/node.js';
 import type { Pod } from '../../../api/kinds/pod.js';
 import type { PersistentVolumeClaim } from '../../../api/kinds/pvc.js';
-import { objectKey } from '../../../api/meta.js';
+import { objectKey, rfc3339 } from '../../../api/meta.js';
 import { resolveResource } from '../../../api/resources.js';
 import type { KubeObject } from '../../../api/types.js';
 import type { Informer } from '../../../client/informer.js';
@@ -205,7 +205,7 @@ export class Scheduler implements Controller {
   async #setScheduledCondition(context: ControllerContext, pod: Pod, condition: { status: 'True' | 'False'; reason?: string; message?: string }): Promise<void> {
     const current = pod.status?.conditions?.find((existing) => existing.type === 'PodScheduled');
     // The transition time moves only when the status does, as in Kubernetes.
-    const now = current?.status === condition.status && current.lastTransitionTime ? current.lastTransitionTime : context.now().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = current?.status === condition.status && current.lastTransitionTime ? current.lastTransitionTime : rfc3339(context.now());
     try {
       await context.client.patch(
         pods,
