@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { Container } from '../../../src/api/kinds/container.js';
@@ -155,8 +155,11 @@ t.test('a failing init container fails the pod under Never; the app never starts
 });
 
 t.test('stop kills every container in parallel', async (t) => {
-  const { runner } = await startPod(t, { containers: [sh('a', 'trap "" TERM; sleep 30'), sh('b', 'trap "" TERM; sleep 30')] });
-  await waitFor(() => runner.status().containerStatuses.every((c) => c.state.running), { what: 'running' });
+  const flags = scratchDir(t);
+  // Each script marks the moment its trap is set: "running" is reported when the process starts, before sh has read its script.
+  const stubborn = (name: string) => sh(name, `trap "" TERM; touch ${flags}/${name}; sleep 30`);
+  const { runner } = await startPod(t, { containers: [stubborn('a'), stubborn('b')] });
+  await waitFor(() => existsSync(`${flags}/a`) && existsSync(`${flags}/b`), { what: 'both traps set' });
   const began = Date.now();
   const status = await runner.stop(0.5);
   const took = Date.now() - began;
