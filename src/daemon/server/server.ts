@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { buildKubeconfig, loadKubeconfig, setServer, writeKubeconfig } from '../../client/kubeconfig.js';
 import type { Logger } from '../../lib/logger.js';
@@ -117,6 +117,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     caPem = certificates.caCertPem;
     server = https.createServer({ cert: certificates.certPem, key: certificates.keyPem }, track);
   }
+  // Every TCP connection, tracked from its first byte: the HTTP layer only knows a TLS connection
+  // once its handshake is done, and a stop must not wait on one it cannot see (a client that never
+  // completes its handshake, or one that completes it after the stop began and keeps it alive).
+  const sockets = new Set<Socket>();
+  let closing = false;
+  server.on('connection', (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   // Bad bytes on a socket must never crash the daemon.
   server.on('clientError', (error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -171,6 +184,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ready = false;
       for (const timer of timers) clearInterval(timer);
       await controllers?.stop();
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       watches.closeAll();
       server.closeIdleConnections();
@@ -178,6 +192,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       }
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
       await engine.close();
       logger.info('pm8s server stopped');

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
@@ -85,4 +86,19 @@ t.test('--listen takes HOST:PORT, [IPv6]:PORT and :PORT', async (t) => {
   t.same(parseListen(':6443'), { host: '', port: 6443 });
   t.throws(() => parseListen('6443'), /HOST:PORT/);
   t.throws(() => parseListen('a:70000'), /out of range/);
+});
+
+t.test('a stop does not wait on a connection the HTTP layer cannot see (a TLS handshake never finished)', async (t) => {
+  const running = await startServer({ dataDir: t.testdir(), listen: '127.0.0.1:0', logger: silentLogger, version: 'test' });
+  // Connected, silent: no ClientHello, so HTTPS never hands it to the HTTP server (its handshake
+  // timeout is 120 s), yet the listener's close waits for every TCP connection.
+  const silent = net.connect(running.port, '127.0.0.1');
+  silent.on('error', () => undefined);
+  await new Promise((resolve) => silent.once('connect', resolve));
+  const ended = new Promise((resolve) => silent.once('close', resolve));
+  const began = Date.now();
+  await running.stop();
+  t.ok(Date.now() - began < 5_000, `stopped in ${Date.now() - began} ms`);
+  await ended;
+  t.ok(silent.destroyed, 'the silent connection was closed by the server');
 });
