@@ -3,7 +3,7 @@
  * (deletionTimestamp) while finalizers — the garbage collector's `orphan` and `foregroundDeletion`
  * among them, and a namespace's spec.finalizers — or a pod's grace period still hold it.
  */
-import { clone } from '../../../api/meta.js';
+import { clone, rfc3339 } from '../../../api/meta.js';
 import type { KubeObject } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
 import type { PropagationPolicy } from './delete-options.js';
@@ -50,7 +50,7 @@ export function deletionFinished(object: KubeObject): boolean {
 /**
  * @param graceSeconds the grace period when the object must go gracefully (a pod on a live node), else undefined.
  */
-export function planDeletion(current: KubeObject, policy: PropagationPolicy | undefined, graceSeconds: number | undefined, timestamp: string): DeletionPlan {
+export function planDeletion(current: KubeObject, policy: PropagationPolicy | undefined, graceSeconds: number | undefined, now: Date): DeletionPlan {
   const metadata = current.metadata;
   const deleting = metadata.deletionTimestamp !== undefined;
   // A graceful deletion under way is only cut short by an immediate one (the agent's grace 0); repeats change nothing.
@@ -61,10 +61,16 @@ export function planDeletion(current: KubeObject, policy: PropagationPolicy | un
   const marked = clone(current);
   if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
   else delete marked.metadata.finalizers;
-  if (!deleting) marked.metadata.deletionTimestamp = timestamp;
-  // Kubernetes' markAsDeleting: held by finalizers alone means grace 0; a grace period may only shrink.
+  // Kubernetes' BeforeDelete: deletionTimestamp is the moment the object should be gone (the request
+  // plus its grace period); held by finalizers alone means grace 0; a grace period may only shrink,
+  // moving that moment earlier by as much.
   const grace = graceSeconds ?? 0;
-  if (!deleting || metadata.deletionGracePeriodSeconds === undefined || grace < metadata.deletionGracePeriodSeconds) {
+  if (!deleting) {
+    marked.metadata.deletionTimestamp = rfc3339(now.getTime() + grace * 1000);
+    marked.metadata.deletionGracePeriodSeconds = grace;
+  } else if (metadata.deletionGracePeriodSeconds === undefined || grace < metadata.deletionGracePeriodSeconds) {
+    const requested = Date.parse(metadata.deletionTimestamp!) - (metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+    if (!Number.isNaN(requested)) marked.metadata.deletionTimestamp = rfc3339(requested + grace * 1000);
     marked.metadata.deletionGracePeriodSeconds = grace;
   }
   if (current.kind === 'Namespace') marked.status = { ...(isRecord(current.status) ? current.status : {}), phase: 'Terminating' };

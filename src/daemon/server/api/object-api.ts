@@ -191,7 +191,7 @@ export class ObjectApi {
       }
       // Background (the default) removes the object now; Orphan and Foreground, other finalizers, a
       // namespace's spec.finalizers and a pod's grace period only mark it (the GC and controllers finish).
-      const plan = planDeletion(current, options.propagationPolicy, await this.#podGracePeriod(info, current, options), this.#timestamp());
+      const plan = planDeletion(current, options.propagationPolicy, await this.#podGracePeriod(info, current, options), this.#options.now?.() ?? new Date());
       if (options.dryRun) return current;
       try {
         if (plan.action === 'keep') return current;

@@ -306,9 +306,13 @@ t.test('pods/eviction: a policy/v1 Eviction is a graceful delete honouring its d
   t.match(evicted.json, { kind: 'Status', status: 'Success' });
   assertStatus(t, await server.request('GET', `${PODS}/pending`), 404, 'NotFound', 'an unbound pod goes at once');
 
+  const asked = Date.now();
   t.equal((await server.request('POST', `${PODS}/running/eviction`, { body: eviction('running', { gracePeriodSeconds: 7 }) })).status, 201);
   const terminating = (await server.request('GET', `${PODS}/running`)).json as { metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } };
   t.ok(terminating.metadata.deletionTimestamp, 'a pod on a node is deleted gracefully: its agent confirms');
+  // As Kubernetes: the moment the pod should be gone, the request plus its grace period (to the second).
+  const due = Date.parse(terminating.metadata.deletionTimestamp!);
+  t.ok(due >= Math.floor(asked / 1000) * 1000 + 7000 && due <= Date.now() + 7000, `deletionTimestamp is the request + 7 s (${terminating.metadata.deletionTimestamp})`);
   t.equal(terminating.metadata.deletionGracePeriodSeconds, 7, 'with the grace period of the Eviction\'s deleteOptions');
 
   assertStatus(t, await server.request('POST', `${PODS}/nobody/eviction`, { body: eviction('nobody') }), 404, 'NotFound', 'evicting a missing pod');
