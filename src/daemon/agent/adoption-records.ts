@@ -74,7 +74,7 @@ export function toRunnerRecord(entry: AdoptionEntry): RunnerRecord | undefined {
  * processes have no record to continue from. Nothing is signalled outside the container's cgroup
  * or the recorded wrapper's process group.
  */
-export async function cleanUpEntry(entry: AdoptionEntry, driver: CgroupDriver): Promise<void> {
+export async function cleanUpEntry(entry: AdoptionEntry, driver: CgroupDriver, gracePeriodMs = 0): Promise<void> {
   const cgroup =
     entry.outcome === 'adoptedFromCgroup' || entry.outcome === 'emptyCgroup'
       ? entry.cgroupHandle
@@ -82,8 +82,8 @@ export async function cleanUpEntry(entry: AdoptionEntry, driver: CgroupDriver): 
         ? (entry.cgroupHandle ?? entry.record?.cgroupHandle)
         : entry.record.cgroupHandle;
   if (entry.outcome === 'adopted' || entry.outcome === 'adoptedFromCgroup') {
-    // The wrapper and its process group (and cgroup): the same kill as a container stop with grace 0.
-    await stopProcess(entry.handle, { gracePeriodMs: 0, ...(cgroup === undefined || driver.kind === 'none' ? {} : { cgroup: { driver, handle: cgroup } }) }).catch(() => undefined);
+    // The wrapper and its process group (and cgroup): the same kill as a container stop.
+    await stopProcess(entry.handle, { gracePeriodMs, ...(cgroup === undefined || driver.kind === 'none' ? {} : { cgroup: { driver, handle: cgroup } }) }).catch(() => undefined);
   }
   if (entry.outcome === 'orphaned' && cgroup === undefined) {
     for (const pid of entry.pids) {

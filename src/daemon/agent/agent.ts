@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '../../client/api-client.js';
+import { sleep } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CgroupDriver } from '../../runtime/cgroups/cgroup-driver.js';
 import { detectCgroupDriver } from '../../runtime/cgroups/detect-cgroup-driver.js';
@@ -67,6 +68,8 @@ export interface RunningAgent {
 }
 
 export const DEFAULT_PIDS_LIMIT = 4096;
+/** How long a shutdown waits for work that needs the server (a heartbeat in flight, pending events). */
+const SHUTDOWN_NETWORK_MS = 3000;
 
 /** The Node's name: as given, else the host name; lower-cased, as Node names must be. */
 export function resolveNodeName(name?: string): string {
@@ -176,7 +179,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       (stopped ??= (async () => {
         await sync.detach();
         abort.abort();
-        await Promise.all([beating, rotating, nodeApi.close(), events.flush()]);
+        // What waits on the server (a heartbeat in flight, events not yet written) gets a few
+        // seconds: an unreachable server must not hold a shutdown (the caller closes the client).
+        const bounded = new AbortController();
+        const network = Promise.race([Promise.all([beating, events.flush()]), sleep(SHUTDOWN_NETWORK_MS, bounded.signal)]).finally(() => bounded.abort());
+        await Promise.all([rotating, nodeApi.close(), network]);
         state.close();
         logger.info('agent stopped; pods keep running', { node: nodeName });
       })()),

@@ -7,6 +7,8 @@
  * - Pod being deleted (deletionTimestamp): stopped with its grace period, its final status
  *   reported, then the deletion confirmed with a grace-0 delete bound to its UID, as the kubelet does.
  * - Pod gone from the server (deleted while we were away, or force-deleted): stopped.
+ * - A stop is written to the local state before it begins, so an agent that dies or shuts down
+ *   mid-stop finishes it when it starts again, and never runs that pod's containers again.
  * - Agent restart: pods stored locally are supervised again at once from the re-adoption plan,
  *   before any server answers (static stability); the server's view is applied once synced.
  */
@@ -17,6 +19,7 @@ import type { Pod } from '../../api/kinds/pod.js';
 import { resolveResource } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { isRecord } from '../../api/types.js';
+import { rfc3339 } from '../../api/meta.js';
 import type { ApiClient } from '../../client/api-client.js';
 import { Informer } from '../../client/informer.js';
 import type { Logger } from '../../lib/logger.js';
@@ -62,6 +65,8 @@ interface Running {
   /** The live log file per container, registered with the rotator. */
   logs: Map<string, string>;
   stopping?: Promise<void>;
+  /** Resolves once a stop has ended the pod's processes (the API work after it may still run). */
+  halted?: Promise<void>;
 }
 
 export class PodSync {
@@ -73,6 +78,7 @@ export class PodSync {
   readonly #queue = new Set<string>();
   #draining: Promise<void> | undefined;
   #synced = false;
+  #detached = false;
   #signal: AbortSignal | undefined;
 
   constructor(options: PodSyncOptions) {
@@ -114,7 +120,9 @@ export class PodSync {
       const uid = pod.metadata?.uid;
       if (uid === undefined || pod.spec?.nodeName !== this.#o.nodeName) continue;
       this.#byUid.set(uid, pod);
-      if (!this.#running.has(uid)) await this.#startPod(pod);
+      // A stop the last run began is finished (and confirmed once the server answers), not restarted.
+      if (pod.metadata.deletionTimestamp !== undefined) this.#enqueue(uid);
+      else if (!this.#running.has(uid)) await this.#startPod(pod);
     }
     const informer = new Informer(this.#o.client, pods, { fieldSelector: `spec.nodeName=${this.#o.nodeName}`, logger: this.#o.logger });
     informer.on('add', (pod) => this.#observe(pod));
@@ -174,7 +182,7 @@ export class PodSync {
   }
 
   async #reconcile(uid: string): Promise<void> {
-    if (this.#signal?.aborted) return;
+    if (this.#signal?.aborted || this.#detached) return;
     const pod = this.#byUid.get(uid);
     const running = this.#running.get(uid);
     if (pod !== undefined && pod.metadata.deletionTimestamp === undefined) {
@@ -189,6 +197,7 @@ export class PodSync {
     }
     if (pod !== undefined) {
       // Being deleted: stop with the grace period the deletion asked for, then confirm it.
+      if (running !== undefined && running.stopping === undefined) running.pod = pod;
       this.#background(uid, running !== undefined ? this.#stopPod(uid, running, pod.metadata.deletionGracePeriodSeconds ?? undefined, true) : this.#confirmDeletion(pod));
       return;
     }
@@ -264,11 +273,16 @@ export class PodSync {
   }
 
   async #stopPod(uid: string, running: Running, gracePeriodSeconds: number | undefined, confirm: boolean): Promise<void> {
-    running.stopping ??= (async () => {
-      const id = podIdentity(running.pod);
-      await running.runner.stop(gracePeriodSeconds);
+    if (running.stopping !== undefined) return running.stopping;
+    const id = podIdentity(running.pod);
+    const halted = this.#recordStop(running.pod).then(() => running.runner.stop(gracePeriodSeconds));
+    running.halted = halted.then(() => undefined, () => undefined);
+    running.stopping = (async () => {
+      await halted;
       running.abort.abort();
       await running.done.catch(() => undefined);
+      // Shutting down: the processes are gone; the next start confirms the deletion from local state.
+      if (this.#detached) return;
       await this.#o.reporter.settled(uid);
       for (const file of running.logs.values()) this.#o.rotator.remove(file);
       this.#running.delete(uid);
@@ -277,16 +291,28 @@ export class PodSync {
       if (confirm) await this.#deleteFromApi(id);
     })().catch((error: unknown) => {
       running.stopping = undefined;
+      running.halted = undefined;
       throw error;
     });
     return running.stopping;
   }
 
+  /**
+   * Marks the stored pod as being stopped, so a restart finishes the stop instead of running the pod
+   * again. A pod the server no longer has is marked as due now.
+   */
+  async #recordStop(pod: Pod): Promise<void> {
+    const stored = pod.metadata.deletionTimestamp !== undefined ? pod : { ...pod, metadata: { ...pod.metadata, deletionTimestamp: rfc3339(), deletionGracePeriodSeconds: 0 } };
+    // A failed write must not hold the stop up: the stop matters more than surviving a crash mid-stop.
+    await this.#o.state.putPod(pod.metadata.uid!, stored).catch((error: unknown) => this.#o.logger.error('could not record the stop locally', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error }));
+  }
+
   /** The kubelet's final step: delete with grace 0, bound to the UID so a new pod of that name is safe. */
   async #confirmDeletion(pod: Pod): Promise<void> {
     const id = podIdentity(pod);
-    // Processes adopted without a runner (their state was lost) go before the pod does.
-    if (!this.#running.has(id.uid)) await this.#forget(id);
+    // Processes adopted without a runner (their state was lost, or the agent stopped mid-stop) go
+    // before the pod does, with what is left of its grace period.
+    if (!this.#running.has(id.uid)) await this.#forget(id, Math.max(0, Date.parse(pod.metadata.deletionTimestamp ?? '') - Date.now()) || 0);
     await this.#deleteFromApi(id);
   }
 
@@ -308,10 +334,10 @@ export class PodSync {
   }
 
   /** Drops every trace of a pod: processes no runner took, its records, status files and logs. */
-  async #forget(id: { uid: string; namespace: string; name: string }): Promise<void> {
+  async #forget(id: { uid: string; namespace: string; name: string }, gracePeriodMs = 0): Promise<void> {
     const entries = this.#adoption.get(id.uid) ?? [];
     this.#adoption.delete(id.uid);
-    for (const entry of entries) await cleanUpEntry(entry, this.#o.driver);
+    await Promise.all(entries.map((entry) => cleanUpEntry(entry, this.#o.driver, gracePeriodMs)));
     await this.#o.state.removePod(id.uid);
     this.#o.reporter.forget(id.uid);
     await rm(path.join(this.statusDir, id.uid), { recursive: true, force: true }).catch(() => undefined);
@@ -334,11 +360,16 @@ export class PodSync {
     return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
   };
 
-  /** Agent shutdown: every pod keeps running; runners stop watching. */
+  /**
+   * Agent shutdown: every pod keeps running; runners stop watching. A pod being stopped is stopped
+   * to the end of its processes (its grace period), but its API work is left to the next start, so
+   * an unreachable server cannot hold the shutdown.
+   */
   async detach(): Promise<void> {
+    this.#detached = true;
     await Promise.all([...this.#running.values()].map(async (entry) => {
-      if (entry.stopping !== undefined) {
-        await entry.stopping.catch(() => undefined);
+      if (entry.halted !== undefined) {
+        await entry.halted;
         return;
       }
       await entry.runner.detach();

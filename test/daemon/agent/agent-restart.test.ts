@@ -2,9 +2,10 @@
  * The agent survives its own death (issue 4 acceptance): SIGKILLed five times while 10 pods run,
  * it re-adopts them — same PIDs, restartCount 0, never a second copy; a container that exited while
  * it was down is reported with its true exit code; with its local state deleted it adopts from
- * the cgroup scan instead of starting duplicates.
+ * the cgroup scan instead of starting duplicates. Without a server it runs on, and a shutdown with
+ * the server unreachable is not held up by it.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { resolveResource } from '../../../src/api/resources.js';
@@ -15,6 +16,7 @@ import type { Pod } from '../../../src/api/kinds/pod.js';
 import { containerStatus, phaseOf } from '../../helpers/agent-cluster.js';
 import { startAgentProcess, wrappersByPod } from '../../helpers/agent-process.js';
 import { scratchDir } from '../../helpers/runner.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const pods = resolveResource('pods')!;
@@ -130,5 +132,51 @@ t.test('without a server the agent starts, supervises its pods from its local st
   t.ok(containerStatus(crashy)!.restartCount >= 3, `restartCount ${containerStatus(crashy)!.restartCount} reported after the resync`);
   for (const name of ['steady', 'crashy']) await client.delete(pods, 'default', name);
   await waitFor(async () => (await client.list(pods, 'default')).items.length === 0, { what: 'pods deleted', timeout: 30_000 });
+  await agent.stop();
+});
+
+t.test('an agent shut down while its server is unreachable ends a stop it began, exits, and confirms the deletion on its next start', async (t) => {
+  const dir = scratchDir(t);
+  const kubeconfig = path.join(dir, 'proxied.kubeconfig');
+  const agent = await startAgentProcess(t, ['--kubeconfig', kubeconfig]);
+  const proxy = await startTcpProxy(t, agent.server.port);
+  writeFileSync(kubeconfig, readFileSync(agent.server.kubeconfigPath, 'utf8').replace(`127.0.0.1:${agent.server.port}`, `127.0.0.1:${proxy.port}`));
+  await agent.start();
+  await agent.createPod('steady', { containers: [{ name: 'main', command: ['sleep', '100000'] }] });
+  // Ignores SIGTERM (noting it), so only the grace period's SIGKILL ends it.
+  await agent.createPod('stubborn', {
+    terminationGracePeriodSeconds: 2,
+    containers: [{ name: 'main', command: ['sh', '-c', `trap "echo term >> ${dir}/term" TERM; echo started >> ${dir}/starts; while :; do sleep 0.1; done`] }],
+  });
+  const running = async (name: string) => {
+    const pod = await agent.getPod(name);
+    return phaseOf(pod) === 'Running' ? pod : undefined;
+  };
+  const steady = await waitFor(() => running('steady'), { what: 'steady Running' });
+  const stubborn = await waitFor(() => running('stubborn'), { what: 'stubborn Running' });
+  await waitFor(() => existsSync(path.join(dir, 'starts')), { what: 'stubborn started' });
+
+  await agent.client.delete(pods, 'default', 'stubborn');
+  await waitFor(() => existsSync(path.join(dir, 'term')), { what: 'the agent began the stop (SIGTERM sent)' });
+  proxy.blackhole();
+  const began = Date.now();
+  await agent.stop();
+  const took = Date.now() - began;
+  // The grace period (2 s) plus the few seconds granted to work that needs the server; without
+  // the bound, the stop's status report and deletion would wait on the silent server forever.
+  t.ok(took < 12_000, `the agent exited ${took} ms after SIGTERM`);
+  t.equal((wrappersByPod(agent.dataDir).get(stubborn.metadata.uid!) ?? []).length, 0, 'the pod being deleted was stopped before the agent exited');
+  t.equal((wrappersByPod(agent.dataDir).get(steady.metadata.uid!) ?? []).length, 1, 'the other pod keeps running');
+  t.ok(await agent.getPod('stubborn'), 'the deletion is not yet confirmed: the server was unreachable');
+
+  proxy.restore();
+  await agent.start();
+  await waitFor(async () => (await agent.client.get(pods, 'default', 'stubborn').catch(() => undefined)) === undefined, { what: 'the deletion confirmed by the restarted agent', timeout: 15_000 });
+  t.equal(readFileSync(path.join(dir, 'starts'), 'utf8'), 'started\n', 'the stopped pod never ran again');
+  t.equal((wrappersByPod(agent.dataDir).get(stubborn.metadata.uid!) ?? []).length, 0);
+  const after = await agent.getPod('steady');
+  t.equal(containerStatus(after)!.containerID, containerStatus(steady)!.containerID, 'the steady pod was adopted, not restarted');
+  await agent.client.delete(pods, 'default', 'steady');
+  await waitFor(async () => (await agent.client.list(pods, 'default')).items.length === 0, { what: 'pods deleted', timeout: 30_000 });
   await agent.stop();
 });
