@@ -297,6 +297,8 @@ t.test('SIGKILL during concurrent writes loses no acknowledged write and tears n
     const clients = connections.map((connection, index) => runClient(connection, ledger, `r${round}c${index}`, prng(Math.floor(random() * 2 ** 31)), stop));
     // Kill points spread over the run: early (first writes), middle, late.
     const killAfterMs = 150 + Math.floor(random() * 350) + round * 400;
+    // Counted from the first acknowledged write: a loaded machine may take longer than that to get there.
+    await waitFor(() => ledger.acknowledgedWrites > before, { what: `round ${round}: a first acknowledged write`, timeout: 20_000 });
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     process.kill(server.pid, 'SIGKILL');
     const exit = await server.exited;

@@ -97,8 +97,9 @@ t.test('liveness failure restarts; readiness failure flips Ready without a resta
   const cluster = await startAgentCluster(t);
   const port = await freePort();
   const flags = scratchDir(t);
-  const probe = (probePath: string, initialDelaySeconds = 0) => ({ httpGet: { path: probePath, port }, periodSeconds: 1, failureThreshold: 2, initialDelaySeconds });
-  await cluster.createPod('probed', { containers: [{ name: 'web', command: httpServer(port, flags), readinessProbe: probe('/ready'), livenessProbe: probe('/healthz', 10) }] });
+  // Scaled by 0.1: liveness begins after 3 s, and an answer within 1 s is never a failure on a loaded machine.
+  const probe = (probePath: string, initialDelaySeconds = 0) => ({ httpGet: { path: probePath, port }, periodSeconds: 1, timeoutSeconds: 10, failureThreshold: 2, initialDelaySeconds });
+  await cluster.createPod('probed', { containers: [{ name: 'web', command: httpServer(port, flags), readinessProbe: probe('/ready'), livenessProbe: probe('/healthz', 30) }] });
   await cluster.waitForPod('probed', (pod) => conditionOf(pod, 'Ready') === 'True', 'Ready');
   writeFileSync(path.join(flags, 'ready'), '');
   const unready = await cluster.waitForPod('probed', (pod) => conditionOf(pod, 'Ready') === 'False', 'not Ready');

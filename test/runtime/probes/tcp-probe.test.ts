@@ -5,6 +5,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { runProbe } from '../../../src/runtime/probes/run-probe.js';
 import type { ProbeTarget } from '../../../src/runtime/probes/run-probe.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const needsPython = spawnSync('python3', ['-c', 'pass']).status === 0 ? {} : { skip: 'python3 is needed to hold a full accept queue and is not installed' };
 
@@ -51,6 +52,8 @@ async function blackHolePort(t: Test): Promise<number> {
 t.test('a listening port is healthy; the connection is opened and closed', async (t) => {
   const server = await listen(t);
   t.same(await runProbe({ tcpSocket: { port: server.port } }, target()), { outcome: 'success', message: '' });
+  // The server counts the connection when it gets to it, which may be after the probe's connect.
+  await waitFor(() => server.connections() === 1, { what: 'the server to see one connection' });
   t.equal(server.connections(), 1);
 });
 

@@ -52,7 +52,9 @@ t.test('detach leaves the process running; adopt re-attaches without a second co
   await waitFor(() => second.status().state.running, { what: 'running again' });
   t.equal(second.status().containerID, first.status().containerID, 'same pid and start time');
   t.equal(second.status().restartCount, 0);
-  process.kill(Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()), 'SIGTERM');
+  // The wrapper may not have forked its command yet (running is reported once the wrapper exists).
+  const command = await waitFor(() => Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined, { what: 'the command' });
+  process.kill(command, 'SIGTERM');
   const final = await done;
   t.match(final.state.terminated, { exitCode: 143, reason: 'Error' }, 'the exit of the adopted process is reported');
 });

@@ -58,11 +58,12 @@ t.test('with allowWatchBookmarks the heartbeat is a BOOKMARK carrying the latest
   const watch = rawWatch(server.connection, `${CM}?watch=true&allowWatchBookmarks=true&resourceVersion=${created.metadata.resourceVersion}`);
   t.teardown(watch.close);
   const updated = (await server.request('PUT', `${CM}/marked`, { body: configMap('marked', { key: 'changed' }) })).json as { metadata: { resourceVersion: string } };
-  await waitFor(() => watch.text.includes('"BOOKMARK"'), { what: 'a bookmark' });
-  const events = watch.text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as { type: string; object: { kind: string; metadata: { resourceVersion: string } } });
-  t.equal(events[0]?.type, 'MODIFIED');
-  const bookmark = events.find((event) => event.type === 'BOOKMARK');
-  t.same(bookmark?.object, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: updated.metadata.resourceVersion } });
+  const events = () => watch.text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as { type: string; object: { kind: string; metadata: { resourceVersion: string } } });
+  // A bookmark sent before the update committed carries the earlier revision; wait for one after it.
+  const bookmark = await waitFor(() => events().find((event) => event.type === 'BOOKMARK' && event.object.metadata.resourceVersion === updated.metadata.resourceVersion), { what: 'a bookmark at the update' });
+  t.equal(events().find((event) => event.type !== 'BOOKMARK')?.type, 'MODIFIED');
+  t.same(bookmark.object, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: updated.metadata.resourceVersion } });
+  t.ok(events().filter((event) => event.type === 'BOOKMARK').every((event) => Number(event.object.metadata.resourceVersion) <= Number(updated.metadata.resourceVersion)), 'no bookmark runs ahead of the store');
 });
 
 t.test('timeoutSeconds ends the stream; stopping the server ends open watches cleanly', async (t) => {
