@@ -65,6 +65,8 @@ interface Running {
   /** The live log file per container, registered with the rotator. */
   logs: Map<string, string>;
   stopping?: Promise<void>;
+  /** The grace period the stop under way uses (undefined: the pod's own). */
+  graceSeconds?: number;
   /** Resolves once a stop has ended the pod's processes (the API work after it may still run). */
   halted?: Promise<void>;
 }
@@ -196,9 +198,18 @@ export class PodSync {
       return;
     }
     if (pod !== undefined) {
-      // Being deleted: stop with the grace period the deletion asked for, then confirm it.
-      if (running !== undefined && running.stopping === undefined) running.pod = pod;
-      this.#background(uid, running !== undefined ? this.#stopPod(uid, running, pod.metadata.deletionGracePeriodSeconds ?? undefined, true) : this.#confirmDeletion(pod));
+      // Being deleted: stop with the grace period the deletion asked for, then confirm it. A repeated
+      // delete may shorten the grace period of a stop under way (never lengthen it), as in Kubernetes.
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? undefined;
+      if (running?.stopping !== undefined) {
+        if (grace !== undefined && grace < (running.graceSeconds ?? Infinity)) {
+          running.graceSeconds = grace;
+          void running.runner.stop(grace).catch(() => undefined);
+        }
+        return;
+      }
+      if (running !== undefined) running.pod = pod;
+      this.#background(uid, running !== undefined ? this.#stopPod(uid, running, grace, true) : this.#confirmDeletion(pod));
       return;
     }
     if (!this.#synced) return; // not on the server as far as we know yet: wait for the list
@@ -275,6 +286,7 @@ export class PodSync {
   async #stopPod(uid: string, running: Running, gracePeriodSeconds: number | undefined, confirm: boolean): Promise<void> {
     if (running.stopping !== undefined) return running.stopping;
     const id = podIdentity(running.pod);
+    running.graceSeconds = gracePeriodSeconds ?? running.pod.spec.terminationGracePeriodSeconds ?? 30;
     const halted = this.#recordStop(running.pod).then(() => running.runner.stop(gracePeriodSeconds));
     running.halted = halted.then(() => undefined, () => undefined);
     running.stopping = (async () => {

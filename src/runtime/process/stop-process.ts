@@ -25,6 +25,11 @@ export interface StopProcessOptions {
   wrapperGraceMs?: number;
   /** Poll interval; default 50 ms. */
   intervalMs?: number;
+  /**
+   * Read at each poll: the grace period as it stands now, when it may be shortened while the stop
+   * runs (a repeated delete with a shorter grace period, as Kubernetes allows). Never lengthens it.
+   */
+  currentGraceMs?: () => number;
 }
 
 export interface StopResult extends ExitResult {
@@ -37,17 +42,23 @@ export interface StopResult extends ExitResult {
 export async function stopProcess(handle: ProcessHandle, options: StopProcessOptions): Promise<StopResult> {
   const started = Date.now();
   const intervalMs = options.intervalMs ?? 50;
+  const deadline = () => started + Math.min(options.gracePeriodMs, options.currentGraceMs?.() ?? Infinity);
   let preStop: ProbeResult | undefined;
   if (options.preStop !== undefined && options.preStop.length > 0 && (await handle.alive())) {
     const context = options.hookContext ?? { env: { PATH: process.env.PATH ?? DEFAULT_PATH } };
     const abort = new AbortController();
-    preStop = await runExecProbe(options.preStop, { ...context, timeoutMs: Math.max(options.gracePeriodMs, 1), signal: abort.signal });
+    // A grace period shortened while the hook runs cuts the hook short too.
+    const watch = options.currentGraceMs === undefined ? undefined : setInterval(() => Date.now() >= deadline() && abort.abort(), intervalMs);
+    try {
+      preStop = await runExecProbe(options.preStop, { ...context, timeoutMs: Math.max(options.gracePeriodMs, 1), signal: abort.signal });
+    } finally {
+      clearInterval(watch);
+    }
   }
-  const deadline = started + options.gracePeriodMs;
   let killed = false;
   if (await handle.alive()) {
     await signalContainer(handle, 'SIGTERM', options);
-    while ((await handle.alive()) && Date.now() < deadline) await sleep(Math.min(intervalMs, Math.max(deadline - Date.now(), 1)));
+    while ((await handle.alive()) && Date.now() < deadline()) await sleep(Math.min(intervalMs, Math.max(deadline() - Date.now(), 1)));
     if (await handle.alive()) {
       killed = true;
       await signalContainer(handle, 'SIGKILL', options);

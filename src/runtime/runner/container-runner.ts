@@ -164,6 +164,9 @@ export class ContainerRunner {
       this.#mode = 'stop';
       this.#graceMs = gracePeriodMs;
       this.#halt.abort();
+    } else if (this.#mode === 'stop') {
+      // Stopping already: a shorter grace period cuts the wait short; a longer one changes nothing.
+      this.#graceMs = Math.min(this.#graceMs, gracePeriodMs);
     }
     if (this.#running !== undefined) return this.#running;
     if (this.#instance !== undefined) await this.#kill(this.#instance);
@@ -382,10 +385,11 @@ export class ContainerRunner {
     return (this.#o.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000 * (this.#o.timing?.probeTimeScale ?? 1);
   }
 
-  async #stopInstance(instance: Instance, gracePeriodMs: number): Promise<StopResult> {
+  async #stopInstance(instance: Instance, gracePeriodMs: number, currentGraceMs?: () => number): Promise<StopResult> {
     const preStop = this.#o.container.lifecycle?.preStop as { exec?: { command?: string[] } } | undefined;
     const result = await stopProcess(instance.handle, {
       gracePeriodMs,
+      ...(currentGraceMs === undefined ? {} : { currentGraceMs }),
       ...(instance.cgroup === undefined ? {} : { cgroup: { driver: this.#o.cgroups.driver, handle: instance.cgroup } }),
       ...(gracePeriodMs > 0 && preStop?.exec?.command !== undefined ? { preStop: preStop.exec.command } : {}),
     });
@@ -401,7 +405,7 @@ export class ContainerRunner {
   /** stop(): the task is killed and reported terminated; never restarted. */
   async #kill(instance: Instance): Promise<void> {
     this.#o.onEvent('Normal', 'Killing', `Stopping container ${this.name}`);
-    const result = await this.#stopInstance(instance, this.#graceMs);
+    const result = await this.#stopInstance(instance, this.#graceMs, () => this.#graceMs);
     this.#stopResult = result;
     this.#instance = undefined;
     this.#ready = false;

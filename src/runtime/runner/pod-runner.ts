@@ -42,6 +42,7 @@ export class PodRunner {
   #last = '';
   #scheduled = false;
   #stopped: PodPhase | undefined;
+  #stopping: Promise<PodRunnerStatus> | undefined;
   #running: Promise<PodRunnerStatus> | undefined;
 
   constructor(options: PodRunnerOptions) {
@@ -145,8 +146,18 @@ export class PodRunner {
    * Succeeded when every container had exited 0, Failed otherwise, as the kubelet reports a
    * deleted pod.
    */
-  async stop(gracePeriodSeconds?: number): Promise<PodRunnerStatus> {
+  stop(gracePeriodSeconds?: number): Promise<PodRunnerStatus> {
     const graceMs = (gracePeriodSeconds ?? this.#o.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    if (this.#stopping !== undefined) {
+      // Stopping already: a shorter grace period cuts the wait short (Kubernetes lets a repeated delete shorten it).
+      for (const runner of [...this.#init, ...this.#app]) runner.stop(graceMs).catch(() => undefined);
+      return this.#stopping;
+    }
+    this.#stopping = this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number): Promise<PodRunnerStatus> {
     const phaseBefore = this.status().phase;
     this.#stopped = phaseBefore;
     await Promise.all([...this.#init, ...this.#app].map((runner) => runner.stop(graceMs)));

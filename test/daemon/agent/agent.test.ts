@@ -138,6 +138,27 @@ t.test('deleting a pod that ignores SIGTERM and forked a grandchild: both gone a
   t.notOk(existsSync(path.join(cluster.dataDir, 'pods', `default_stubborn_${uid}`)), 'logs removed');
 });
 
+t.test('a repeated delete with a shorter grace period cuts a stop under way short, as in Kubernetes', async (t) => {
+  const cluster = await startAgentCluster(t);
+  const flags = scratchDir(t);
+  await cluster.createPod('slow', {
+    terminationGracePeriodSeconds: 60,
+    containers: [{ name: 'main', command: ['sh', '-c', `trap "touch ${flags}/term" TERM; touch ${flags}/armed; while :; do sleep 0.1; done`] }],
+  });
+  const running = await cluster.waitForPod('slow', (pod) => phaseOf(pod) === 'Running', 'Running');
+  await waitFor(() => existsSync(path.join(flags, 'armed')), { what: 'the trap set' });
+  const shell = commandPid(containerStatus(running)!.containerID);
+  await cluster.client.delete(pods, 'default', 'slow');
+  await waitFor(() => existsSync(path.join(flags, 'term')), { what: 'SIGTERM: the 60 s stop began' });
+  const began = Date.now();
+  const shortened = await cluster.client.delete(pods, 'default', 'slow', { gracePeriodSeconds: 1 });
+  t.equal(shortened.metadata.deletionGracePeriodSeconds, 1, 'the API took the shorter grace period');
+  await waitFor(async () => (await cluster.client.get(pods, 'default', 'slow').catch(() => undefined)) === undefined, { what: 'pod gone', timeout: 20_000 });
+  const took = Date.now() - began;
+  t.ok(took < 20_000, `gone ${took} ms after the shorter delete, not after the first one's 60 s`);
+  t.notOk(alive(shell), 'the process is gone');
+});
+
 t.test('status writes are coalesced: a steady pod causes no writes', async (t) => {
   const cluster = await startAgentCluster(t);
   await cluster.createPod('steady', { containers: [{ name: 'main', command: ['sleep', '1000'] }] });

@@ -149,6 +149,21 @@ if (driver instanceof V1Driver) {
   });
 }
 
+t.test('a grace period shortened while the stop runs cuts the preStop hook and the wait short', async (t) => {
+  const { handle, log } = await start(t, ['sh', '-c', 'trap "" TERM; echo $$ >> "$PIDS"; echo armed; while :; do sleep 0.1; done']);
+  await waitFor(() => log().includes('armed'), { what: 'the trap set' });
+  let graceMs = 60_000;
+  const began = Date.now();
+  const stopping = stopProcess(handle, { gracePeriodMs: 60_000, preStop: ['sleep', '60'], hookContext: { env: ENV }, currentGraceMs: () => graceMs });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  graceMs = 500;
+  const result = await stopping;
+  const took = Date.now() - began;
+  t.match(result, { exitCode: 137, signal: 'SIGKILL', killed: true, preStop: { outcome: 'unknown' } }, 'the hook was abandoned, the process killed');
+  t.ok(took >= 450 && took < 10_000, `stopped ${took} ms after it began: the shortened 0.5 s, not 60 s`);
+  t.equal(await readProcStat(handle.pid).then((s) => s === undefined || s.state === 'Z'), true, 'the wrapper is gone');
+});
+
 t.test('the command is in its cgroup before it runs', noCgroups === undefined ? {} : { skip: noCgroups }, async (t) => {
   const handle = await driver.createContainer('uid-1', 'web', {});
   t.teardown(async () => {

@@ -53,8 +53,9 @@ export function deletionFinished(object: KubeObject): boolean {
 export function planDeletion(current: KubeObject, policy: PropagationPolicy | undefined, graceSeconds: number | undefined, now: Date): DeletionPlan {
   const metadata = current.metadata;
   const deleting = metadata.deletionTimestamp !== undefined;
-  // A graceful deletion under way is only cut short by an immediate one (the agent's grace 0); repeats change nothing.
-  if (graceSeconds !== undefined && deleting && (metadata.deletionGracePeriodSeconds ?? 0) > 0) return { action: 'keep' };
+  // A graceful deletion under way may only be shortened (or made immediate: grace 0); repeats change nothing.
+  const graceUnderWay = metadata.deletionGracePeriodSeconds ?? 0;
+  if (graceSeconds !== undefined && deleting && graceUnderWay > 0 && graceSeconds >= graceUnderWay) return { action: 'keep' };
   const finalizers = deletionFinalizers(metadata.finalizers ?? [], policy);
   const held = finalizers.length > 0 || (current.kind === 'Namespace' && namespaceFinalizers(current).length > 0);
   if (!held && graceSeconds === undefined) return { action: 'remove' };

@@ -314,6 +314,12 @@ t.test('pods/eviction: a policy/v1 Eviction is a graceful delete honouring its d
   const due = Date.parse(terminating.metadata.deletionTimestamp!);
   t.ok(due >= Math.floor(asked / 1000) * 1000 + 7000 && due <= Date.now() + 7000, `deletionTimestamp is the request + 7 s (${terminating.metadata.deletionTimestamp})`);
   t.equal(terminating.metadata.deletionGracePeriodSeconds, 7, 'with the grace period of the Eviction\'s deleteOptions');
+  type Meta = { metadata: { deletionTimestamp: string; deletionGracePeriodSeconds: number; resourceVersion: string } };
+  const longer = (await server.request('DELETE', `${PODS}/running`, { body: { gracePeriodSeconds: 20 } })).json as Meta;
+  t.same([longer.metadata.deletionTimestamp, longer.metadata.deletionGracePeriodSeconds], [terminating.metadata.deletionTimestamp, 7], 'a longer grace period changes nothing');
+  const shorter = (await server.request('DELETE', `${PODS}/running`, { body: { gracePeriodSeconds: 2 } })).json as Meta;
+  t.equal(shorter.metadata.deletionGracePeriodSeconds, 2, 'a shorter one is taken');
+  t.equal(Date.parse(shorter.metadata.deletionTimestamp), due - 5000, 'and moves deletionTimestamp 5 s earlier');
 
   assertStatus(t, await server.request('POST', `${PODS}/nobody/eviction`, { body: eviction('nobody') }), 404, 'NotFound', 'evicting a missing pod');
   assertStatus(t, await server.request('POST', `${PODS}/running/eviction`, { body: eviction('other') }), 400, 'BadRequest', 'the Eviction names another pod');
