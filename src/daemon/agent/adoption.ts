@@ -44,8 +44,6 @@ export type AdoptionEntry =
   /** An empty container cgroup no record claims: safe to remove. */
   | { outcome: 'emptyCgroup'; podUid: string; containerName: string; cgroupHandle: string };
 
-export type AdoptionOutcome = AdoptionEntry['outcome'];
-
 export interface AdoptionPlan {
   /** Records first (in state order), then cgroups no record claims. */
   entries: AdoptionEntry[];

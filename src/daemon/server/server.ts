@@ -191,7 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (inFlight > 0) {
         await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       }
-      server.closeAllConnections();
+      // Every connection, HTTP-visible or not (closeAllConnections would miss TLS handshakes).
       for (const socket of sockets) socket.destroy();
       await closed;
       await engine.close();

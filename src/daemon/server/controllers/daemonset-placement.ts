@@ -7,7 +7,7 @@ import type { DaemonSet } from '../../../api/kinds/daemonset.js';
 import type { Node } from '../../../api/kinds/node.js';
 import type { Pod, PodSpec, PodTemplateSpec } from '../../../api/kinds/pod.js';
 import { clone, randomSuffix } from '../../../api/meta.js';
-import type { OwnerReference } from '../../../api/types.js';
+import { podFromTemplate } from './pod-template.js';
 import { matchesTerm, tolerates } from '../scheduler/filters.js';
 
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -149,33 +149,18 @@ const MAX_GENERATED_BASE = 58;
 
 /** A daemon pod for `nodeName`: template labels plus the revision labels, owned by the DaemonSet. */
 export function newDaemonPod(daemonSet: DaemonSet, nodeName: string, hash: string): Pod {
-  const template = clone(daemonSet.spec.template);
-  const spec = template.spec;
+  const template = daemonSet.spec.template;
+  const spec = clone(template.spec);
   spec.tolerations = withDaemonTolerations(spec);
   setNodeNameAffinity(spec, nodeName);
   const base = `${daemonSet.metadata.name ?? ''}-`.slice(0, MAX_GENERATED_BASE);
-  const owner: OwnerReference = {
-    apiVersion: daemonSet.apiVersion,
-    kind: daemonSet.kind,
-    name: daemonSet.metadata.name ?? '',
-    uid: daemonSet.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      // Named here rather than by the server, so the controller can expect the pod before it exists.
-      name: `${base}${randomSuffix()}`,
-      generateName: base,
-      namespace: daemonSet.metadata.namespace,
-      labels: { ...template.metadata?.labels, [CONTROLLER_REVISION_HASH_LABEL]: hash, [POD_TEMPLATE_GENERATION_LABEL]: templateGeneration(daemonSet) },
-      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-      ownerReferences: [owner],
-    },
+  return podFromTemplate(daemonSet, template, {
+    // Named here rather than by the server, so the controller can expect the pod before it exists.
+    name: `${base}${randomSuffix()}`,
+    generateName: base,
+    labels: { [CONTROLLER_REVISION_HASH_LABEL]: hash, [POD_TEMPLATE_GENERATION_LABEL]: templateGeneration(daemonSet) },
     spec,
-  };
+  }) as unknown as Pod;
 }
 
 export const isPodUpdated = (pod: Pod, hash: string): boolean => pod.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL] === hash;

@@ -19,7 +19,8 @@ import type { InformerIndex } from '../../../client/informer-index.js';
 import type { Controller, ControllerContext, ReconcileResult } from './controller.js';
 import { keyOf, splitKey } from './controller.js';
 import { ControllerExpectations } from './controller-expectations.js';
-import { claimObjects, controllerOf, controllerRefTo, resolveControllerRef } from './controller-ref.js';
+import { claimObjects, controllerOf, resolveControllerRef } from './controller-ref.js';
+import { podFromTemplate } from './pod-template.js';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, nextAvailableInMs } from './pod-util.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -122,7 +123,7 @@ export class ReplicaSetController implements Controller {
       const { attempted, error } = await slowStartBatch(count, SLOW_START_INITIAL_BATCH, async (index) => {
         const podName = names[index]!;
         try {
-          await context.client.create(pods, namespace, podFromTemplate(set, podName));
+          await context.client.create(pods, namespace, podFromTemplate(set, set.spec.template, { name: podName }));
           context.recorder.event(set, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
         } catch (createError) {
           this.#expectations.creationObserved(key, `${namespace}/${podName}`);
@@ -175,23 +176,6 @@ export class ReplicaSetController implements Controller {
 
 export function selectorOf(object: { spec: { selector: LabelSelectorObject } }): LabelSelector {
   return labelSelectorFromObject(object.spec.selector);
-}
-
-/** controller.GetPodFromTemplate: labels, annotations and spec from the template, owned by the set. */
-function podFromTemplate(set: ReplicaSet, name: string): KubeObject {
-  const template = set.spec.template;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: set.metadata.namespace,
-      ...(template.metadata?.labels ? { labels: clone(template.metadata.labels) } : {}),
-      ...(template.metadata?.annotations ? { annotations: clone(template.metadata.annotations) } : {}),
-      ownerReferences: [controllerRefTo(set)],
-    },
-    spec: clone(template.spec),
-  };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { StatefulSet } from '../../../api/kinds/statefulset.js';
 import type { KubeObject, OwnerReference } from '../../../api/types.js';
 import { isRecord } from '../../../api/types.js';
 import { controllerRefTo } from './controller-ref.js';
+import { podFromTemplate } from './pod-template.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -102,18 +103,7 @@ export function newStatefulSetPod(set: StatefulSet, template: PodTemplateSpec, o
   // A template volume with a claim template's name is replaced by the claim, as in Kubernetes.
   const otherVolumes = (spec.volumes ?? []).filter((volume) => !claimVolumes.some((claim) => claim.name === volume.name));
   if (claimVolumes.length + otherVolumes.length > 0) spec.volumes = [...claimVolumes, ...otherVolumes];
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: set.metadata.namespace,
-      labels: { ...template.metadata?.labels, ...identityLabels(set, ordinal), [REVISION_LABEL]: revision },
-      ...(template.metadata?.annotations ? { annotations: clone(template.metadata.annotations) } : {}),
-      ownerReferences: [controllerRefTo(set)],
-    },
-    spec,
-  };
+  return podFromTemplate(set, template, { name, labels: { ...identityLabels(set, ordinal), [REVISION_LABEL]: revision }, spec });
 }
 
 export function identityLabels(set: StatefulSet, ordinal: number): Record<string, string> {
