@@ -51,6 +51,11 @@ export const serveContainerLogs: NodeApiHandler = async (request, response, segm
     }
   } finally {
     abort.abort();
+    // A reader slower than the writer loses what rotation shifted out of the copies before it got
+    // there: say so, as the stream itself cannot.
+    if (stream.lostBytes > 0) {
+      context.logger.info('log stream skipped bytes rotated away before it read them', { namespace, pod: podName, container, lostBytes: stream.lostBytes });
+    }
   }
   response.end();
 };

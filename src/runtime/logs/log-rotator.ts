@@ -3,6 +3,8 @@
  * rotate-log.ts). A check is one open + fstat per log, so the default interval is short (1 s, not
  * the kubelet's 10 s): the cap is soft by what a writer manages between two checks, and after a
  * rotation the next check comes sooner (`busyIntervalMs`) because a log that filled once fills again.
+ * A writer faster than the copy loses bytes in the copytruncate window; that is logged as a warning,
+ * at most once a minute per log, with what was lost since the last warning.
  */
 import { sleep } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/logger.js';
@@ -14,6 +16,7 @@ export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LOG_MAX_FILES = 5;
 export const DEFAULT_LOG_CHECK_INTERVAL_MS = 1000;
 export const DEFAULT_LOG_BUSY_CHECK_INTERVAL_MS = 100;
+const DROP_WARNING_INTERVAL_MS = 60_000;
 
 export interface LogRotatorOptions {
   /** The trusted root of the log tree, `<dataDir>/pods` (see openLogFile). */
@@ -40,6 +43,8 @@ export class LogRotator {
   // One buffer for every copy: rotating never buffers a file in memory.
   readonly #buffer = Buffer.allocUnsafe(64 * 1024);
   #pass: Promise<RotationResult[]> | undefined;
+  // Per log: bytes dropped since the last warning, and when that warning was.
+  readonly #drops = new Map<string, { bytes: number; warnedAt: number }>();
 
   constructor(options: LogRotatorOptions) {
     this.root = options.root;
@@ -62,6 +67,7 @@ export class LogRotator {
   /** Stops watching it (the run ended: its file no longer grows). */
   remove(file: string): void {
     this.#files.delete(file);
+    this.#drops.delete(file);
   }
 
   get files(): readonly string[] {
@@ -88,11 +94,24 @@ export class LogRotator {
     const results: RotationResult[] = [];
     for (const file of this.#files) {
       try {
-        results.push(await rotateLog(file, { root: this.root, maxBytes: this.maxBytes, maxFiles: this.maxFiles, buffer: this.#buffer }));
+        const result = await rotateLog(file, { root: this.root, maxBytes: this.maxBytes, maxFiles: this.maxFiles, buffer: this.#buffer });
+        if (result.droppedBytes > 0) this.#noteDrop(file, result.droppedBytes);
+        results.push(result);
       } catch (error) {
         this.#logger.warn('log rotation failed', { file, error });
       }
     }
     return results;
+  }
+
+  #noteDrop(file: string, bytes: number): void {
+    const drops = this.#drops.get(file) ?? { bytes: 0, warnedAt: -Infinity };
+    drops.bytes += bytes;
+    this.#drops.set(file, drops);
+    const now = performance.now();
+    if (now - drops.warnedAt < DROP_WARNING_INTERVAL_MS) return;
+    this.#logger.warn('log rotation dropped output: the container writes faster than rotation copies its log', { file, droppedBytes: drops.bytes });
+    drops.bytes = 0;
+    drops.warnedAt = now;
   }
 }

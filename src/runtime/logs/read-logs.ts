@@ -4,7 +4,10 @@
  * small buffer with fs/promises, polling for growth (fs.watch misses events and says nothing about
  * truncation). Following survives rotation: positions are stream positions (log-view.ts), so after a
  * truncation the reader takes what it had not yet read from the rotated copy and goes on at the start
- * of the live file, with no duplicate and no gap unless the copy itself lost bytes.
+ * of the live file, with no duplicate and no gap unless the copy itself lost bytes. Where bytes were
+ * lost (rotated away before they were read, or the read starts after the oldest byte on disk), the
+ * output goes on at the next whole line, and a line cut short by the loss is ended there: readers
+ * never get two halves of different lines joined into one.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { lstat } from 'node:fs/promises';
@@ -98,6 +101,10 @@ interface StreamSettings extends ReadLogsOptions {
   sinceMs: number | undefined;
 }
 
+const NEWLINE = 0x0a;
+/** How far a reader looks for the next line start after a loss before it gives up and emits as is. */
+const RESYNC_LIMIT_BYTES = 1024 * 1024;
+
 /** One read of one log; iterate it once. `position` lets a later reader resume where this one stopped. */
 export class LogStream implements AsyncIterable<Buffer> {
   readonly file: string;
@@ -122,7 +129,7 @@ export class LogStream implements AsyncIterable<Buffer> {
     return this.#position;
   }
 
-  /** Bytes skipped because they had been rotated away (or lost by the copy) before they were read. */
+  /** Bytes skipped because they had been rotated away before they were read (and the rest of a line cut by that). */
   get lostBytes(): number {
     return this.#lostBytes;
   }
@@ -153,16 +160,44 @@ export class LogStream implements AsyncIterable<Buffer> {
       () => (exited = true),
       () => (exited = true),
     );
+    // Whether the next bytes may begin inside a line whose start was lost: skip to the next line.
+    let resync = false;
+    let resyncSkipped = 0;
+    let lastByte: number | undefined;
+    /** The part of `data` (read at the current position) to send; advances the position past all of it. */
     const emit = (data: Buffer): Buffer => {
-      const out = data.length > budget ? data.subarray(0, budget) : data;
+      let from = 0;
+      if (resync) {
+        const newline = data.indexOf(NEWLINE);
+        from = newline < 0 ? data.length : newline + 1;
+        this.#lostBytes += from;
+        this.#position += from;
+        resyncSkipped += from;
+        if (newline >= 0 || resyncSkipped >= RESYNC_LIMIT_BYTES) resync = false;
+      }
+      const rest = data.subarray(from);
+      const out = rest.length > budget ? rest.subarray(0, budget) : rest;
       budget -= out.length;
       this.#position += out.length;
+      if (out.length > 0) lastByte = out[out.length - 1];
       return out;
+    };
+    /** After a loss: ends the line it cut short (the caller yields it, if any), and resyncs when asked. */
+    const lineBreakAfterLoss = (resyncNext: boolean): Buffer | undefined => {
+      if (resyncNext) {
+        resync = true;
+        resyncSkipped = 0;
+      }
+      if (lastByte === undefined || lastByte === NEWLINE || budget <= 0) return undefined;
+      budget -= 1;
+      lastByte = NEWLINE;
+      return Buffer.from('\n');
     };
     try {
       const first = await this.#start(buffer, busyDelay);
       if (!first) return;
       this.#position = first.start;
+      resync = first.resync;
       const snapshotEnd = first.end;
       let sequence = first.sequence;
       // Offset of the live file's origin from rotatedBytes after a truncation nobody announced.
@@ -186,7 +221,12 @@ export class LogStream implements AsyncIterable<Buffer> {
         backwards = 0;
         if (state.sequence !== sequence) {
           // Bytes read past the copy's end fell in the truncation window: they are in no file now.
-          if (this.#position > state.rotatedBytes) this.#position = state.rotatedBytes;
+          // The live file starts with a new write, so the line they cut is ended, nothing skipped.
+          if (this.#position > state.rotatedBytes) {
+            this.#position = state.rotatedBytes;
+            const lineBreak = lineBreakAfterLoss(false);
+            if (lineBreak) yield lineBreak;
+          }
           sequence = state.sequence;
           shift = 0;
         }
@@ -201,13 +241,16 @@ export class LogStream implements AsyncIterable<Buffer> {
             if (this.#position < view.start) {
               this.#lostBytes += view.start - this.#position;
               this.#position = view.start;
+              const lineBreak = lineBreakAfterLoss(true);
+              if (lineBreak) yield lineBreak;
             }
             for (const segment of view.rotated) {
               while (budget > 0 && this.#position < segment.start + segment.size && this.#position >= segment.start) {
                 const length = Math.min(buffer.length, segment.start + segment.size - this.#position);
                 const read = await readFully(segment.handle, buffer, length, this.#position - segment.start);
                 if (read === 0) break;
-                yield emit(Buffer.from(buffer.subarray(0, read)));
+                const out = emit(Buffer.from(buffer.subarray(0, read)));
+                if (out.length > 0) yield out;
               }
             }
           } finally {
@@ -225,7 +268,8 @@ export class LogStream implements AsyncIterable<Buffer> {
         const { bytesRead } = await this.#live.read(buffer, 0, buffer.length, offset);
         if ((await readRotationState(this.file, this.#root)).sequence !== sequence) continue;
         if (bytesRead > 0) {
-          yield emit(Buffer.from(buffer.subarray(0, bytesRead)));
+          const out = emit(Buffer.from(buffer.subarray(0, bytesRead)));
+          if (out.length > 0) yield out;
           continue;
         }
         if (finishing) return;
@@ -237,8 +281,11 @@ export class LogStream implements AsyncIterable<Buffer> {
     }
   }
 
-  /** Where the read begins (tail/since/startAt) and where "now" ends, from one consistent view. */
-  async #start(buffer: Buffer, busyDelay: number): Promise<{ start: number; end: number; sequence: number } | undefined> {
+  /**
+   * Where the read begins (tail/since/startAt) and where "now" ends, from one consistent view, and
+   * whether that start may be inside a line (the byte before it is not a newline, or is gone).
+   */
+  async #start(buffer: Buffer, busyDelay: number): Promise<{ start: number; end: number; sequence: number; resync: boolean } | undefined> {
     const { tailLines, sinceMs, startAt, signal } = this.#settings;
     while (!signal?.aborted) {
       const view = await openLogView(this.file, this.#root, this.#live);
@@ -248,7 +295,10 @@ export class LogStream implements AsyncIterable<Buffer> {
       }
       try {
         const start = await this.#startIn(view, tailLines, sinceMs, startAt, buffer);
-        if (await logViewStillValid(this.file, this.#root, view)) return { start, end: view.end, sequence: view.sequence };
+        // A resumed reader continues exactly where the last one stopped, unless that was rotated away.
+        const exact = startAt !== undefined && start === startAt;
+        const resync = !exact && start > 0 && (await byteBefore(view, start, buffer)) !== NEWLINE;
+        if (await logViewStillValid(this.file, this.#root, view)) return { start, end: view.end, sequence: view.sequence, resync };
       } finally {
         await closeLogView(view);
       }
@@ -286,4 +336,14 @@ export class LogStream implements AsyncIterable<Buffer> {
     this.#live = replacement;
     return true;
   }
+}
+
+/** The byte just before stream position `position`, or undefined when it is no longer on disk. */
+async function byteBefore(view: LogView, position: number, buffer: Buffer): Promise<number | undefined> {
+  for (const segment of [...view.rotated, view.live]) {
+    if (position - 1 < segment.start || position - 1 >= segment.start + segment.size) continue;
+    const read = await readFully(segment.handle, buffer, 1, position - 1 - segment.start);
+    return read === 1 ? buffer[0] : undefined;
+  }
+  return undefined;
 }

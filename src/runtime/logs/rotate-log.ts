@@ -5,11 +5,13 @@
  * beyond `maxFiles - 1` is dropped) — and the live file is truncated to 0. The copy streams through
  * one reused buffer and keeps reading until it reaches the end of the file (so a slow writer loses
  * nothing), giving up on catching up after max(maxBytes, 4 MiB) more than it found: bytes written between its
- * last read and the truncation are lost, which only a writer faster than the copy makes many.
+ * last read and the truncation are lost, which only a writer faster than the copy makes many. The
+ * copy then ends at its last whole line (the cut line is dropped with the rest), and the count (from
+ * an fstat just before the truncation) is reported and kept in the rotation state's droppedBytes.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open, readdir, rename, rm } from 'node:fs/promises';
-import { constants, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from './log-error.js';
 import { rotatedLogPath } from './log-paths.js';
@@ -41,6 +43,8 @@ export interface RotationResult {
   skippedBytes: number;
   /** Whether the copy reached the end of the file before the truncation. */
   caughtUp: boolean;
+  /** Bytes written after the copy's last read and lost to the truncation (0 when it caught up). */
+  droppedBytes: number;
   durationMs: number;
 }
 
@@ -51,7 +55,7 @@ export async function rotateLog(file: string, options: RotateLogOptions): Promis
     throw new RangeError(`log rotation needs maxBytes > 0 and an integer maxFiles >= 1 (got ${maxBytes}, ${maxFiles})`);
   }
   const started = performance.now();
-  const result: RotationResult = { file, rotated: false, sizeBefore: 0, copiedBytes: 0, skippedBytes: 0, caughtUp: true, durationMs: 0 };
+  const result: RotationResult = { file, rotated: false, sizeBefore: 0, copiedBytes: 0, skippedBytes: 0, caughtUp: true, droppedBytes: 0, durationMs: 0 };
   let live: FileHandle;
   try {
     live = await openLogForRotation(file, root);
@@ -68,7 +72,7 @@ export async function rotateLog(file: string, options: RotateLogOptions): Promis
     const state = await readRotationState(file, root);
     // An odd sequence left by a rotator that died mid-way: its copies stay, readers resume (see docs).
     const sequence = state.sequence % 2 === 0 ? state.sequence : state.sequence + 1;
-    await writeRotationState(file, { sequence: sequence + 1, rotatedBytes: state.rotatedBytes });
+    await writeRotationState(file, { ...state, sequence: sequence + 1 });
     let end: number;
     if (keep === 0) {
       await countRotated(path.join(dir, path.basename(file)), 0);
@@ -81,8 +85,9 @@ export async function rotateLog(file: string, options: RotateLogOptions): Promis
       result.copiedBytes = copy.end - copy.start;
       result.skippedBytes = copy.start;
       result.caughtUp = copy.caughtUp;
+      result.droppedBytes = copy.dropped;
     }
-    await writeRotationState(file, { sequence: sequence + 2, rotatedBytes: state.rotatedBytes + end });
+    await writeRotationState(file, { sequence: sequence + 2, rotatedBytes: state.rotatedBytes + end, droppedBytes: state.droppedBytes + result.droppedBytes });
     result.rotated = true;
     return result;
   } finally {
@@ -108,6 +113,7 @@ async function copyAndTruncate(live: FileHandle, file: string, dir: string, size
   // Whether `chunk` is the existing .1 being topped up rather than a new copy.
   let appending = false;
   let caughtUp = false;
+  let dropped = 0;
   let copies = await countRotated(base, keep);
   if (start === 0 && copies > 0) {
     // The copies end where the live file begins, so .1 can simply be continued: every copy but .1
@@ -154,25 +160,51 @@ async function copyAndTruncate(live: FileHandle, file: string, dir: string, size
     await rename(tmp, rotatedLogPath(base, 1));
     copies++;
   };
+  // The last read is buffer[0, lastRead); its final bytes end the current chunk (tailInChunk of
+  // them) or, when that chunk filled up with them, the newest copy .1 (tailInNewest).
+  let lastRead = 0;
+  let tailInChunk = 0;
+  let tailInNewest = 0;
   try {
     for (let truncated = false; !truncated; ) {
       const { bytesRead } = await live.read(buffer, 0, buffer.length, offset);
       let copied = 0;
+      let piece = 0;
+      let previousPiece = 0;
       while (copied < bytesRead) {
         const target = chunk ?? (await newChunk());
-        const length = Math.min(bytesRead - copied, maxBytes - chunkBytes);
-        await writeFully(target, buffer, copied, length);
-        copied += length;
-        chunkBytes += length;
+        previousPiece = piece;
+        piece = Math.min(bytesRead - copied, maxBytes - chunkBytes);
+        await writeFully(target, buffer, copied, piece);
+        copied += piece;
+        chunkBytes += piece;
         if (chunkBytes === maxBytes) await finishChunk();
       }
       offset += bytesRead;
+      lastRead = bytesRead;
+      // The read's last piece is in the current chunk, or in .1 if that piece filled it; a read split
+      // across a chunk boundary has its piece before in .1.
+      tailInChunk = chunk ? piece : 0;
+      tailInNewest = chunk ? previousPiece : piece;
       if (bytesRead === buffer.length && offset < giveUpAt) continue;
       const target = chunk ?? (await newChunk());
       for (let reads = 0; reads < 16 && chunkBytes < maxBytes; reads++) {
         if (offset >= giveUpAt) {
           // The writer outruns the copy: stop here, losing what it wrote since the last read.
+          const size = fstatSync(live.fd).size;
           ftruncateSync(live.fd, 0);
+          // The copy ends at the last whole line it holds: the cut line's start goes with the rest
+          // of it, so no reader sees half of one line joined to the next file's first.
+          const newline = lastRead > 0 ? buffer.lastIndexOf(0x0a, lastRead - 1) : -1;
+          const partial = lastRead - newline - 1;
+          if (newline >= 0 && partial > 0 && partial <= tailInChunk + tailInNewest) {
+            const fromChunk = Math.min(partial, tailInChunk);
+            if (fromChunk > 0) ftruncateSync(target.fd, chunkBytes - fromChunk);
+            chunkBytes -= fromChunk;
+            if (partial > fromChunk) cutEnd(rotatedLogPath(base, 1), partial - fromChunk);
+            offset -= partial;
+          }
+          dropped = size - offset;
           truncated = true;
           break;
         }
@@ -185,6 +217,8 @@ async function copyAndTruncate(live: FileHandle, file: string, dir: string, size
         writeFullySync(target.fd, buffer, read);
         offset += read;
         chunkBytes += read;
+        lastRead = tailInChunk = read;
+        tailInNewest = 0;
       }
       if (truncated || chunkBytes === maxBytes) await finishChunk();
     }
@@ -194,7 +228,17 @@ async function copyAndTruncate(live: FileHandle, file: string, dir: string, size
       await rm(tmp, { force: true });
     }
   }
-  return { start, end: offset, caughtUp };
+  return { start, end: offset, caughtUp, dropped };
+}
+
+/** Cuts the last `bytes` off a copy this rotation just finished (never following a link). */
+function cutEnd(file: string, bytes: number): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    ftruncateSync(fd, fstatSync(fd).size - bytes);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeFullySync(fd: number, buffer: Buffer, length: number): void {

@@ -3,6 +3,8 @@
  * file (`rotatedBytes`, so live offset p is stream position rotatedBytes + p, and the rotated copies
  * end exactly there) and a `sequence` that is odd while a rotation is under way — a seqlock: a
  * reader that saw the same even sequence before and after a read knows no truncation came between.
+ * `droppedBytes` counts what rotations lost: bytes a writer faster than the copy appended after the
+ * copy's last read and before the truncation. They are not part of the stream (rotatedBytes skips them).
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
@@ -14,9 +16,10 @@ import { LOG_FILE_MODE, openLogForReading } from './open-log-file.js';
 export interface RotationState {
   sequence: number;
   rotatedBytes: number;
+  droppedBytes: number;
 }
 
-export const INITIAL_ROTATION_STATE: RotationState = { sequence: 0, rotatedBytes: 0 };
+export const INITIAL_ROTATION_STATE: RotationState = { sequence: 0, rotatedBytes: 0, droppedBytes: 0 };
 
 /** The state of `liveFile`'s rotation; the initial state when it was never rotated. */
 export async function readRotationState(liveFile: string, root: string): Promise<RotationState> {
@@ -39,10 +42,12 @@ export async function readRotationState(liveFile: string, root: string): Promise
     value = undefined;
   }
   const state = value as Partial<RotationState> | undefined;
-  if (!state || !Number.isSafeInteger(state.sequence) || !Number.isSafeInteger(state.rotatedBytes)) {
+  // droppedBytes is absent from states written before it was counted.
+  const droppedBytes = state?.droppedBytes ?? 0;
+  if (!state || !Number.isSafeInteger(state.sequence) || !Number.isSafeInteger(state.rotatedBytes) || !Number.isSafeInteger(droppedBytes)) {
     throw new LogError('UnsafeLogPath', `${rotationStatePath(liveFile)} does not hold a rotation state`);
   }
-  return { sequence: state.sequence!, rotatedBytes: state.rotatedBytes! };
+  return { sequence: state.sequence!, rotatedBytes: state.rotatedBytes!, droppedBytes };
 }
 
 /**

@@ -33,9 +33,12 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 /**
  * A pod log dir whose run 0 went through rotations (20-byte copies, so lines are split across
- * files): .2, .1 and the live file all hold part of lines 1-11. Returns what is still on disk.
+ * files): .2, .1 and the live file all hold part of lines 1-11. Returns what is still on disk, and
+ * `from(offset)`: what a reader starting at that offset of it outputs. The oldest byte on disk is
+ * not the log's first (older copies were dropped), so a read from there, or from any point not
+ * after a newline, goes on at the next whole line.
  */
-async function rotatedPod(t: Test): Promise<{ podDir: string; file: string; all: string }> {
+async function rotatedPod(t: Test): Promise<{ podDir: string; file: string; all: string; from: (offset: number) => string }> {
   const root = t.testdir();
   const podDir = path.join(root, 'ns_web_uid1');
   const file = containerLogPath(podDir, 'app', 0);
@@ -49,17 +52,23 @@ async function rotatedPod(t: Test): Promise<{ podDir: string; file: string; all:
   const sizes = await Promise.all([`${file}.2`, `${file}.1`, file].map(async (name) => (await stat(name)).size));
   t.ok(sizes.every((size) => size > 0), `three files hold the log (${sizes.join(', ')} bytes)`);
   const onDisk = sizes.reduce((sum, size) => sum + size, 0);
-  return { podDir, file, all: written.slice(written.length - onDisk) };
+  const all = written.slice(written.length - onDisk);
+  t.not(all[0], 'l', 'the oldest copy starts inside a line');
+  const from = (offset: number) => (offset > 0 && all[offset - 1] === '\n' ? all.slice(offset) : all.slice(all.indexOf('\n', offset) + 1));
+  return { podDir, file, all, from };
 }
 
 t.test('tail counts lines across the rotated copies and the live file', async (t) => {
-  const { podDir, all } = await rotatedPod(t);
-  t.equal(await read(podDir), all, 'everything on disk, in order');
-  const lines = all.split('\n').slice(0, -1);
+  const { podDir, all, from } = await rotatedPod(t);
+  const whole = from(0);
+  t.equal(await read(podDir), whole, 'everything on disk from its first whole line, in order');
+  t.equal(await read(podDir, { chunkBytes: 3 }), whole, 'the same through a 3-byte buffer');
+  t.ok(whole.length < all.length && all.endsWith(whole), 'only the cut first line is left out');
+  const lines = whole.split('\n').slice(0, -1);
   for (let count = 0; count <= lines.length + 1; count++) {
     const expected = count === 0 ? '' : lines.slice(-count).join('\n') + '\n';
-    t.equal(await read(podDir, { tailLines: count }), count > lines.length ? all : expected, `tail ${count}`);
-    t.equal(await read(podDir, { tailLines: count, chunkBytes: 3 }), count > lines.length ? all : expected, `tail ${count} with a 3-byte buffer`);
+    t.equal(await read(podDir, { tailLines: count }), count > lines.length ? whole : expected, `tail ${count}`);
+    t.equal(await read(podDir, { tailLines: count, chunkBytes: 3 }), count > lines.length ? whole : expected, `tail ${count} with a 3-byte buffer`);
   }
 });
 
@@ -82,16 +91,16 @@ t.test('previous, restartCount, and what is not there', async (t) => {
 });
 
 t.test('since picks whole files by their last write; limitBytes cuts the output', async (t) => {
-  const { podDir, file, all } = await rotatedPod(t);
+  const { podDir, file, all, from } = await rotatedPod(t);
   const now = Date.now();
   await utimes(`${file}.2`, new Date(now - 600_000), new Date(now - 600_000));
   await utimes(`${file}.1`, new Date(now - 60_000), new Date(now - 60_000));
-  const fromCopy1 = all.slice((await stat(`${file}.2`)).size);
+  const fromCopy1 = from((await stat(`${file}.2`)).size);
   t.equal(await read(podDir, { sinceSeconds: 300, now: () => now }), fromCopy1, 'the copy last written 10 min ago is left out');
-  t.equal(await read(podDir, { sinceTime: new Date(now - 30_000).toISOString() }), all.slice(all.length - (await stat(file)).size), 'only the live file');
+  t.equal(await read(podDir, { sinceTime: new Date(now - 30_000).toISOString() }), from(all.length - (await stat(file)).size), 'only the live file');
   t.equal(await read(podDir, { sinceSeconds: 3600, tailLines: 1 }), 'line 11\n', 'tail and since: the later start wins');
   t.equal(await read(podDir, { sinceSeconds: 1, now: () => now + 60_000 }), '', 'nothing written in the last second');
-  t.equal(await read(podDir, { limitBytes: 12 }), all.slice(0, 12));
+  t.equal(await read(podDir, { limitBytes: 12 }), from(0).slice(0, 12));
   t.equal(await read(podDir, { limitBytes: 12, tailLines: 2 }), 'line 10\nline');
 });
 
@@ -163,6 +172,35 @@ t.test('a fast writer followed across rotations: whole lines, strictly increasin
   t.comment(`followed ${whole.length} of 2000 lines; ${stream.lostBytes} bytes were rotated away before they were read`);
 });
 
+t.test('a follower left behind by rotation ends the cut line and goes on at the next whole line', async (t) => {
+  const root = t.testdir();
+  const podDir = path.join(root, 'ns_web_uid1');
+  const file = containerLogPath(podDir, 'app', 0);
+  closeSync(await openLogFile(file));
+  const line = (n: number) => `line ${n}........\n`;
+  for (let n = 1; n <= 5; n++) appendFileSync(file, line(n));
+  // 7-byte chunks: the first chunk the follower gets ends inside line 1.
+  const stream = await readLogs(podDir, 'app', { follow: true, pollIntervalMs: 10, chunkBytes: 7 });
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  t.equal(first.value!.toString(), 'line 1.', 'the follower got part of line 1');
+  // While it does not read, the writer goes on and rotation drops everything it had not read.
+  for (let n = 6; n <= 60; n++) {
+    appendFileSync(file, line(n));
+    await rotateLog(file, { root, maxBytes: 60, maxFiles: 3 });
+  }
+  let text = first.value!.toString();
+  while (!text.endsWith(line(60))) text += (await iterator.next()).value!.toString();
+  await iterator.return!();
+  const [cut, ...rest] = text.split('\n').slice(0, -1);
+  t.equal(cut, 'line 1.', 'the cut line is ended where the loss began');
+  const numbers = rest.map((entry) => Number(/^line (\d+)\.{8}$/.exec(entry)?.[1]));
+  t.ok(numbers.every(Number.isInteger), `every line after it is whole: ${rest.slice(0, 3).join(' | ')}`);
+  t.ok(numbers.every((number, index) => index === 0 || number === numbers[index - 1]! + 1), 'and they follow one another');
+  t.ok(numbers[0]! > 5 && numbers.length >= 5, `it went on at the oldest whole line on disk (${numbers[0]}, then ${numbers.length - 1} more)`);
+  t.equal(stream.lostBytes, Buffer.byteLength(Array.from({ length: numbers[0]! - 1 }, (_, index) => line(index + 1)).join('')) - 7, 'lostBytes counts what it never sent, the rest of the cut line included');
+});
+
 t.test('a reader that restarts resumes at the position the old one reached', async (t) => {
   const root = t.testdir();
   const podDir = path.join(root, 'ns_web_uid1');
@@ -216,7 +254,7 @@ t.test('a follow ends on abort, and when the pod logs are removed', async (t) =>
 });
 
 t.test('a follower whose rotation state vanishes before the live file (logs being removed) never rewinds', async (t) => {
-  const { podDir, file, all } = await rotatedPod(t);
+  const { podDir, file, from } = await rotatedPod(t);
   const stream = await readLogs(podDir, 'app', { follow: true, pollIntervalMs: 10 });
   const reading = collect(stream);
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -224,5 +262,5 @@ t.test('a follower whose rotation state vanishes before the live file (logs bein
   await rm(rotationStatePath(file));
   await new Promise((resolve) => setTimeout(resolve, 100));
   await rm(file);
-  t.equal(await reading, all, 'every byte once: nothing read again from the live file start');
+  t.equal(await reading, from(0), 'every byte once: nothing read again from the live file start');
 });
