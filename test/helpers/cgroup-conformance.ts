@@ -218,6 +218,20 @@ export function cgroupConformance(t: Test, subject: DriverUnderTest): void {
     t.same(await driver.pids(handle), [], 'nothing forked past the kill');
   });
 
+  t.test('SIGTERM goes once to the processes there are: what a TERM trap starts is not killed by it', async (t) => {
+    const { driver } = subject;
+    const handle = await freshContainer(t, driver, {}, {});
+    const dir = t.testdir();
+    // A busy fork loop (new pids all the time) whose TERM trap runs a cleanup command.
+    startIn(t, driver, handle, `trap 'sleep 0.3 && echo cleaned > ${dir}/cleaned; exit 0' TERM; echo armed > ${dir}/armed; while :; do sleep 0.01; done`);
+    await waitFor(() => existsSync(join(dir, 'armed')), { what: 'the trap set' });
+    const signalled = await driver.signalAll(handle, 'SIGTERM');
+    t.ok(signalled >= 1 && signalled <= 3, `the shell and the sleep it had then (${signalled})`);
+    await waitFor(() => existsSync(join(dir, 'cleaned')), { what: 'the cleanup command to finish', timeout: 5000 });
+    t.equal(readFileSync(join(dir, 'cleaned'), 'utf8'), 'cleaned\n', 'the cleanup command ran to its end');
+    await waitFor(async () => (await driver.pids(handle)).length === 0, { what: 'the shell to exit after its cleanup' });
+  });
+
   t.test('remove cleans up, and refuses while processes remain', async (t) => {
     const { driver } = subject;
     const uid = `rm-${process.pid}`;

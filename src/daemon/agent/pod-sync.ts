@@ -161,7 +161,20 @@ export class PodSync {
 
   #enqueue(uid: string): void {
     this.#queue.add(uid);
-    this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+    this.#kick();
+  }
+
+  /**
+   * Starts a drain unless one runs. A UID queued after the drain's last look at the queue but before
+   * its promise settled (a watch event delivered in the same microtask run, as the in-process client
+   * does) is picked up by the drain the settled one kicks off, never left waiting for the next event.
+   */
+  #kick(): void {
+    if (this.#draining !== undefined) return;
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+      if (this.#queue.size > 0) this.#kick();
+    });
   }
 
   /**

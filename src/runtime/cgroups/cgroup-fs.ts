@@ -103,32 +103,33 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * Signals every process `listPids` reports, then again for processes forked meanwhile, until a
- * round finds no new one. SIGKILL goes on until the cgroup is empty (or `timeoutMs` passes), using
- * the v2 `cgroup.kill` file when there is one: the kernel then kills forks atomically.
+ * Signals every process `listPids` reports. SIGKILL then goes on for processes forked meanwhile
+ * until the cgroup is empty (or `timeoutMs` passes), using the v2 `cgroup.kill` file when there is
+ * one: the kernel then kills forks atomically. Any other signal goes once to the processes there
+ * are: a process that forks in answer to SIGTERM (a shell trap running its cleanup command) must
+ * not have that command killed by the same stop; what outlives the grace period gets SIGKILL.
  */
 export async function signalCgroup(
   listPids: () => Promise<number[]>,
   signal: NodeJS.Signals,
   { killFile, timeoutMs = 5_000 }: { killFile?: string; timeoutMs?: number } = {},
 ): Promise<number> {
+  if (signal !== 'SIGKILL') {
+    const pids = await listPids();
+    for (const pid of pids) signalPid(pid, signal);
+    return pids.length;
+  }
   // cgroup.kill (kernel 5.14+) is write-only: its existence is the only thing to check.
-  const killPath = signal === 'SIGKILL' && killFile !== undefined && (await access(killFile).then(() => true, () => false)) ? killFile : undefined;
+  const killPath = killFile !== undefined && (await access(killFile).then(() => true, () => false)) ? killFile : undefined;
   const signalled = new Set<number>();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pids = await listPids();
-    const fresh = pids.filter((pid) => !signalled.has(pid));
-    if (signal !== 'SIGKILL' && fresh.length === 0) return signalled.size;
-    if (signal === 'SIGKILL' && pids.length === 0) return signalled.size;
-    if (Date.now() > deadline) return signalled.size;
-    for (const pid of fresh) signalled.add(pid);
-    if (killPath !== undefined) {
-      await writeCgroupFile(killPath, '1');
-    } else {
-      for (const pid of signal === 'SIGKILL' ? pids : fresh) signalPid(pid, signal);
-    }
-    if (signal === 'SIGKILL') await delay(10);
+    if (pids.length === 0 || Date.now() > deadline) return signalled.size;
+    for (const pid of pids) signalled.add(pid);
+    if (killPath !== undefined) await writeCgroupFile(killPath, '1');
+    else for (const pid of pids) signalPid(pid, 'SIGKILL');
+    await delay(10);
   }
 }
 
