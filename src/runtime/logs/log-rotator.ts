@@ -1,8 +1,8 @@
 /**
  * Checks every registered live log on an interval and rotates the ones over the limit (see
  * rotate-log.ts). A check is one open + fstat per log, so the default interval is short (1 s, not
- * the kubelet's 10 s): the cap is soft by what a writer manages between two checks, and after a
- * rotation the next check comes sooner (`busyIntervalMs`) because a log that filled once fills again.
+ * the kubelet's 10 s): the cap is soft by what a writer manages between two checks, and for an
+ * interval after a rotation checks come sooner (`busyIntervalMs`) because a log that filled once fills again.
  * A writer faster than the copy loses bytes in the copytruncate window; that is logged as a warning,
  * at most once a minute per log, with what was lost since the last warning.
  */
@@ -84,9 +84,14 @@ export class LogRotator {
 
   /** Checks on the interval until `signal` aborts; resolves once the last pass has finished. */
   async run(signal: AbortSignal): Promise<void> {
+    // Checks stay on the busy interval for a whole interval after a rotation: a log that fills in a
+    // few hundred milliseconds would otherwise grow unchecked for a second after each busy check
+    // that found it still under the limit.
+    let lastRotation = -Infinity;
     while (!signal.aborted) {
       const results = await this.checkNow();
-      await sleep(results.some((result) => result.rotated) ? this.busyIntervalMs : this.intervalMs, signal);
+      if (results.some((result) => result.rotated)) lastRotation = performance.now();
+      await sleep(performance.now() - lastRotation < this.intervalMs ? this.busyIntervalMs : this.intervalMs, signal);
     }
   }
 

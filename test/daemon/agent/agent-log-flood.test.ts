@@ -94,18 +94,36 @@ t.test('a pod logging flat out for 30 s: flat agent memory, logs within the cap,
   const rss: number[] = [];
   let peakDisk = 0;
   let overCap = 0;
+  const liveFile = path.join(logDir, '0.log');
+  const logRoot = path.join(agent.dataDir, 'pods');
+  // How many bytes the writer has written: what left the live file (copied or dropped) plus what is in it.
+  const streamBytes = (state: { rotatedBytes: number; droppedBytes: number }, usage: { files: Record<string, number> }) => state.rotatedBytes + state.droppedBytes + (usage.files['0.log'] ?? 0);
+  const SAMPLE_MS = 200;
   const began = Date.now();
+  const measuredFrom = { at: Date.now(), bytes: streamBytes(await readRotationState(liveFile, logRoot), logBytes(logDir)) };
+  // The longest time the samples saw no rotation: the live file can grow unchecked that long (plus one sample).
+  let lastSequence = -1;
+  let lastRotationSeenAt = Date.now();
+  let longestWithoutRotation = 0;
   while (Date.now() - began < FLOOD_MS) {
     rss.push(agent.rssKiB());
     const usage = logBytes(logDir);
+    const state = await readRotationState(liveFile, logRoot);
+    if (state.sequence !== lastSequence) {
+      longestWithoutRotation = Math.max(longestWithoutRotation, Date.now() - lastRotationSeenAt);
+      lastSequence = state.sequence;
+      lastRotationSeenAt = Date.now();
+    }
     peakDisk = Math.max(peakDisk, usage.total);
     for (const [name, size] of Object.entries(usage.files)) if (name.includes('.log.') && size > MAX_BYTES) overCap++;
     if (Object.keys(usage.files).filter((name) => name.includes('.log.')).length > MAX_FILES) overCap++;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
   }
+  longestWithoutRotation = Math.max(longestWithoutRotation, Date.now() - lastRotationSeenAt);
   const written = last;
   // What rotation dropped so far (bytes written after a copy's last read, lost to its truncation).
-  const rotation = await readRotationState(path.join(logDir, '0.log'), path.join(agent.dataDir, 'pods'));
+  const rotation = await readRotationState(liveFile, logRoot);
+  const bytesPerSecond = ((streamBytes(rotation, logBytes(logDir)) - measuredFrom.bytes) * 1000) / (Date.now() - measuredFrom.at);
   await agent.client.delete(pods, 'default', 'flood');
   await waitFor(() => follower.exitCode !== null, { what: 'logs -f to end when the container is stopped', timeout: 15_000 });
   await waitFor(async () => (await agent.client.list(pods, 'default')).items.length === 0, { what: 'pod deleted' });
@@ -116,8 +134,13 @@ t.test('a pod logging flat out for 30 s: flat agent memory, logs within the cap,
   const peak = Math.max(...rss);
   t.ok(peak - baseline < 30 * 1024, `agent RSS stays flat: ${Math.round(baseline / 1024)} MiB at the start, ${Math.round(peak / 1024)} MiB at the peak`);
   t.equal(overCap, 0, `rotated copies never exceed ${MAX_BYTES} bytes nor ${MAX_FILES - 1} files`);
-  t.ok(peakDisk <= 2 * MAX_FILES * MAX_BYTES, `log disk use stays bounded: peak ${Math.round(peakDisk / 1024)} KiB`);
-  t.comment(`peak log disk use ${Math.round(peakDisk / 1024)} KiB (cap ${(MAX_FILES * MAX_BYTES) / 1024} KiB + what the writer adds between two checks); ${written} lines written`);
+  // At rest the log holds at most the cap; while rotating, one more copy; and the live file overshoots
+  // the limit by what the writer adds between two rotations. How long that is depends on how busy the
+  // machine is, so it is measured (from the samples, so up to one sample longer than it was), and
+  // 1.5× allows for the writer going faster than its average in that window.
+  const diskBound = (MAX_FILES + 1) * MAX_BYTES + 1.5 * bytesPerSecond * ((longestWithoutRotation + SAMPLE_MS) / 1000);
+  t.ok(peakDisk <= diskBound, `log disk use stays bounded: peak ${Math.round(peakDisk / 1024)} KiB, bound ${Math.round(diskBound / 1024)} KiB (the writer at ${(bytesPerSecond / 1024 / 1024).toFixed(0)} MiB/s, at most ${longestWithoutRotation} ms between rotations)`);
+  t.comment(`peak log disk use ${Math.round(peakDisk / 1024)} KiB (cap ${(MAX_FILES * MAX_BYTES) / 1024} KiB + what the writer adds between two rotations); ${written} lines written`);
   t.ok(written > 50_000, `the writer wrote a lot (${written} lines), so the log rotated many times`);
   t.equal(outOfOrder, 0, `logs -f never repeated or reordered a line across rotations (${examples.join('; ')})`);
   // Lines can be lost two ways, both by design and both counted: a writer faster than the copy loses

@@ -189,7 +189,7 @@ t.test('a follower left behind by rotation ends the cut line and goes on at the 
     appendFileSync(file, line(n));
     await rotateLog(file, { root, maxBytes: 60, maxFiles: 3 });
   }
-  let text = first.value!.toString();
+  let text: string = first.value!.toString();
   while (!text.endsWith(line(60))) text += (await iterator.next()).value!.toString();
   await iterator.return!();
   const [cut, ...rest] = text.split('\n').slice(0, -1);
