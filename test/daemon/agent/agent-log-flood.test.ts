@@ -130,9 +130,12 @@ t.test('a pod logging flat out for 30 s: flat agent memory, logs within the cap,
   // What the follower's stream skipped because rotation shifted it out before it was read (the agent logs it when the stream ends).
   const skipped = [...agent.output.matchAll(/"msg":"log stream skipped bytes rotated away before it read them".*?"lostBytes":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 
-  const baseline = rss[0]!;
-  const peak = Math.max(...rss);
-  t.ok(peak - baseline < 30 * 1024, `agent RSS stays flat: ${Math.round(baseline / 1024)} MiB at the start, ${Math.round(peak / 1024)} MiB at the peak`);
+  // Flat: after the first 5 s (streams, buffers and JIT warmed up, which a starved agent takes
+  // longer to reach), 25 more seconds of flood add nothing that grows with what was written.
+  const warmUp = rss.slice(0, Math.ceil(5000 / SAMPLE_MS));
+  const baseline = Math.max(...warmUp);
+  const peak = Math.max(...rss.slice(warmUp.length));
+  t.ok(peak - baseline < 30 * 1024, `agent RSS stays flat: ${Math.round(rss[0]! / 1024)} MiB at the start, ${Math.round(baseline / 1024)} MiB after 5 s, ${Math.round(peak / 1024)} MiB at the peak after that`);
   t.equal(overCap, 0, `rotated copies never exceed ${MAX_BYTES} bytes nor ${MAX_FILES - 1} files`);
   // At rest the log holds at most the cap; while rotating, one more copy; and the live file overshoots
   // the limit by what the writer adds between two rotations. How long that is depends on how busy the
