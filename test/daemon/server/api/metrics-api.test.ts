@@ -43,11 +43,11 @@ t.test('metrics.k8s.io from the agents', async (t) => {
 
   const list = await apiRequest(connection, 'GET', `${BASE}/namespaces/default/pods`);
   t.equal(list.status, 200);
-  // CPU is a canonical quantity: nanocores that divide by 1000 print as microcores ("1757293u"), as in Kubernetes.
+  // CPU is a canonical quantity: nanocores that divide by 1000 print as microcores ("1757293u"), as in Kubernetes; memory is BinarySI in the same way.
   t.match(list.json, {
     kind: 'PodMetricsList',
     apiVersion: 'metrics.k8s.io/v1beta1',
-    items: [{ metadata: { name: 'busy', namespace: 'default', creationTimestamp: /Z$/, labels: { app: 'busy' } }, timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, window: /^\d+(\.\d+)?m?s$/, containers: [{ name: 'spin', usage: { cpu: /^\d+[num]?$/, memory: /^\d+(Ki|Mi)?$/ } }] }],
+    items: [{ metadata: { name: 'busy', namespace: 'default', creationTimestamp: /Z$/, labels: { app: 'busy' } }, timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, window: /^\d+(\.\d+)?m?s$/, containers: [{ name: 'spin', usage: { cpu: /^\d+[num]?$/, memory: /^\d+(Ki|Mi|Gi)?$/ } }] }],
   });
   t.equal((list.json as { items: unknown[] }).items.length, 1, 'the pod on the silent node is left out, the rest still answers');
 
@@ -58,7 +58,7 @@ t.test('metrics.k8s.io from the agents', async (t) => {
   t.match(await apiRequest(connection, 'GET', `${BASE}/namespaces/default/pods/ghost`), { status: 404 });
 
   const nodeList = await apiRequest(connection, 'GET', `${BASE}/nodes`);
-  t.match(nodeList.json, { kind: 'NodeMetricsList', items: [{ metadata: { name: cluster.nodeName }, usage: { cpu: /^\d+[num]?$/, memory: /^\d+(Ki|Mi)?$/ } }] });
+  t.match(nodeList.json, { kind: 'NodeMetricsList', items: [{ metadata: { name: cluster.nodeName }, usage: { cpu: /^\d+[num]?$/, memory: /^\d+(Ki|Mi|Gi)?$/ } }] });
   t.equal((nodeList.json as { items: unknown[] }).items.length, 1, 'the silent node has no metrics');
   t.match((await apiRequest(connection, 'GET', `${BASE}/nodes/${cluster.nodeName}`)).json, { kind: 'NodeMetrics', metadata: { name: cluster.nodeName } });
   t.match(await apiRequest(connection, 'GET', `${BASE}/nodes/dead`), { status: 404 });
