@@ -77,25 +77,26 @@ export async function stopProcess(handle: ProcessHandle, options: StopProcessOpt
 }
 
 /**
- * Signals every process of the container but the wrapper, once each, repeating for processes
- * forked meanwhile until no new one appears (bounded): those of its cgroup, or without one, those
- * of the wrapper's process group (a /proc scan, costly with many processes). The wrapper's identity is checked first: a
- * reused pid never leads us to signal someone else's group.
+ * Signals every process of the container but the wrapper. With a cgroup, it holds them all (a setsid
+ * grandchild too) and the driver signals them: once for SIGTERM, chasing forks for SIGKILL. Without
+ * one, the wrapper's process group (a /proc scan, costly with many processes): SIGTERM once, SIGKILL
+ * again for processes forked meanwhile until no new one appears (bounded). The wrapper's identity is
+ * checked first: a reused pid never leads us to signal someone else's group.
  */
 async function signalContainer(handle: ProcessHandle, signal: NodeJS.Signals, options: StopProcessOptions): Promise<void> {
   if (!(await handle.alive())) return;
+  if (options.cgroup !== undefined) {
+    await options.cgroup.driver.signalAll(options.cgroup.handle, signal);
+    return;
+  }
   const signalled = new Set<number>();
   for (let round = 0; round < 20; round++) {
-    // With a cgroup, it holds every process of the container (a setsid grandchild too): no /proc scan.
-    const fresh = options.cgroup !== undefined ? [] : (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid && !signalled.has(pid));
+    const fresh = (await groupMembers(handle.pid)).filter((pid) => pid !== handle.pid && !signalled.has(pid));
     for (const pid of fresh) {
       signalPid(pid, signal);
       signalled.add(pid);
     }
-    let cgroupCount = 0;
-    if (options.cgroup !== undefined) cgroupCount = await options.cgroup.driver.signalAll(options.cgroup.handle, signal);
-    if (fresh.length === 0 && (signal !== 'SIGKILL' || cgroupCount === 0)) return;
-    if (signal !== 'SIGKILL') return;
+    if (fresh.length === 0 || signal !== 'SIGKILL') return;
   }
 }
 
